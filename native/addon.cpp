@@ -1,0 +1,26 @@
+// Entry point of the addon: the NativeModel class and what this libtorch build can do.
+#include <napi.h>
+#include <torch/version.h>
+
+#include "engine/device.h"
+#include "napi/native_model.h"
+
+namespace {
+
+Napi::Value cudaDeviceCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(bert_embed::cudaDeviceCount()));
+}
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeModel", bert_embed::NativeModel::define(env));
+  exports.Set("torchVersion", Napi::String::New(env, std::to_string(TORCH_VERSION_MAJOR) + "." +
+                                                         std::to_string(TORCH_VERSION_MINOR) + "." +
+                                                         std::to_string(TORCH_VERSION_PATCH)));
+  exports.Set("cudaCompiled", Napi::Boolean::New(env, bert_embed::cudaCompiled()));
+  exports.Set("cudaDeviceCount", Napi::Function::New(env, cudaDeviceCount));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(bert_embed_native, init)

@@ -1,0 +1,53 @@
+#include "engine/device.h"
+
+#include <ATen/Context.h>
+
+#include "common/job_error.h"
+
+namespace bert_embed {
+
+bool cudaCompiled() { return at::hasCUDA(); }
+
+int64_t cudaDeviceCount() { return cudaCompiled() ? static_cast<int64_t>(torch::cuda::device_count()) : 0; }
+
+torch::Device parseDevice(const std::string& name) {
+  torch::Device device(torch::kCPU);
+  try {
+    device = torch::Device(name);
+  } catch (const c10::Error&) {
+    throw CodedError("ERR_INVALID_ARG", "Expected 'cpu', 'cuda' or 'cuda:N' for device but received '" + name + "'");
+  }
+  if (device.is_cpu()) return device;
+  if (!device.is_cuda()) {
+    throw CodedError("ERR_INVALID_ARG", "Expected 'cpu', 'cuda' or 'cuda:N' for device but received '" + name + "'");
+  }
+  if (!cudaCompiled()) {
+    throw CodedError("ERR_CUDA_UNAVAILABLE",
+                     "device '" + name + "' was requested, but the libtorch this addon was built against has no CUDA "
+                     "support. Rebuild against a CUDA libtorch (set LIBTORCH_DIR, or install a CUDA build of python torch) "
+                     "or use device 'cpu'");
+  }
+  const int64_t count = cudaDeviceCount();
+  const int64_t index = device.has_index() ? device.index() : 0;
+  if (index >= count) {
+    throw CodedError("ERR_CUDA_UNAVAILABLE", "device '" + name + "' was requested, but " + std::to_string(count) +
+                                                 " CUDA device(s) are visible");
+  }
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+torch::Dtype parseDtype(const std::string& name, const torch::Device& device) {
+  if (name == "float32") return torch::kFloat32;
+  if (name == "bfloat16") return torch::kBFloat16;
+  if (name == "float16") {
+    if (device.is_cpu()) {
+      throw CodedError("ERR_INVALID_ARG",
+                       "dtype 'float16' needs a CUDA device: libtorch has no float16 matrix kernels on the CPU. "
+                       "Use 'bfloat16' or 'float32' on the CPU");
+    }
+    return torch::kFloat16;
+  }
+  throw CodedError("ERR_INVALID_ARG", "Expected 'float32', 'float16' or 'bfloat16' for dtype but received '" + name + "'");
+}
+
+}  // namespace bert_embed

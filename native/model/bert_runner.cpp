@@ -1,0 +1,78 @@
+#include "model/bert_runner.h"
+
+#include <limits>
+
+#include "common/job_error.h"
+#include "model/encoder_module.h"
+
+namespace bert_embed {
+namespace {
+
+std::vector<torch::Tensor> tensorsOf(const c10::IValue& value) {
+  std::vector<torch::Tensor> tensors;
+  if (value.isTuple()) {
+    for (const auto& element : value.toTupleRef().elements()) tensors.push_back(element.toTensor());
+  } else if (value.isTensorList()) {
+    for (const auto& tensor : value.toTensorList()) tensors.push_back(tensor);
+  } else if (value.isList()) {
+    for (const auto& element : value.toList()) tensors.push_back(element.get().toTensor());
+  } else {
+    throw CodedError("ERR_MODEL_FORMAT", "the TorchScript model's hidden_states are not a tuple or list");
+  }
+  return tensors;
+}
+
+}  // namespace
+
+BertRunner::BertRunner(torch::jit::Module module, bool traced, torch::Device device, torch::Dtype dtype)
+    : module_(std::move(module)), traced_(traced), device_(device), dtype_(dtype) {
+  module_.eval();
+  module_.to(device_, dtype_);
+}
+
+BertRunner BertRunner::fromSafetensors(const std::string& path, const BertConfig& config,
+                                       const std::vector<TensorLocation>& locations,
+                                       torch::Device device, torch::Dtype dtype) {
+  auto module = buildEncoderModule(config, readSafetensors(path, locations));
+  return BertRunner(std::move(module), false, device, dtype);
+}
+
+BertRunner BertRunner::fromTorchScript(const std::string& path, torch::Device device, torch::Dtype dtype) {
+  auto module = torch::jit::load(path, torch::kCPU);
+  const bool builtByEngine = module.hasattr(kEngineFormatAttribute);
+  if (builtByEngine && module.attr(kEngineFormatAttribute).toInt() != kEngineFormatVersion) {
+    throw CodedError("ERR_MODEL_FORMAT", path + " was exported by an incompatible version of bert-embed-native; export it again");
+  }
+  return BertRunner(std::move(module), !builtByEngine, device, dtype);
+}
+
+std::vector<torch::Tensor> BertRunner::hiddenStates(const torch::Tensor& inputIds, const torch::Tensor& typeIds,
+                                                    const torch::Tensor& attentionMask, int64_t deepestLayer) {
+  auto ids = inputIds.to(device_);
+  auto types = typeIds.to(device_);
+  auto mask = attentionMask.to(device_);
+  if (traced_) {
+    auto output = module_.forward({ids, mask.to(torch::kLong), types});
+    if (!output.isTuple() || output.toTupleRef().elements().size() < 3) {
+      throw CodedError("ERR_MODEL_FORMAT",
+                       "a traced model must return (last_hidden_state, pooler_output, hidden_states): "
+                       "trace BertModel with torchscript=True and output_hidden_states=True");
+    }
+    return tensorsOf(output.toTupleRef().elements()[2]);
+  }
+  // Padding keys get a bias so negative that their softmax weight is exactly 0. Half precision
+  // cannot hold float's lowest value, but its own (-65504) is still far enough.
+  const double paddingBias = dtype_ == torch::kFloat32 ? std::numeric_limits<float>::lowest() : -65504.0;
+  auto keyIsPadding = mask.logical_not().view({mask.size(0), 1, 1, mask.size(1)});
+  auto attentionBias = torch::zeros(keyIsPadding.sizes(), torch::TensorOptions().dtype(dtype_).device(device_))
+                           .masked_fill(keyIsPadding, paddingBias);
+  auto output = module_.forward({ids, types, attentionBias, deepestLayer});
+  return tensorsOf(output);
+}
+
+void BertRunner::save(const std::string& path) {
+  if (traced_) throw CodedError("ERR_UNSUPPORTED", "a traced model cannot be exported again; export from the Hugging Face checkpoint");
+  module_.save(path);
+}
+
+}  // namespace bert_embed

@@ -1,0 +1,40 @@
+#pragma once
+#include <torch/script.h>
+
+#include <string>
+#include <vector>
+
+#include "model/bert_config.h"
+#include "model/safetensors_reader.h"
+
+namespace bert_embed {
+
+// A BERT on one device in one dtype, whatever file it came from: weights compiled by this
+// engine, a model.pt it exported, or a TorchScript file traced from Hugging Face BertModel.
+class BertRunner {
+ public:
+  static BertRunner fromSafetensors(const std::string& path, const BertConfig& config,
+                                    const std::vector<TensorLocation>& locations,
+                                    torch::Device device, torch::Dtype dtype);
+  static BertRunner fromTorchScript(const std::string& path, torch::Device device, torch::Dtype dtype);
+
+  // Hidden states [embedding output, layer 1, …, layer `deepestLayer`], each [B, T, H].
+  // A traced model always returns every layer.
+  std::vector<torch::Tensor> hiddenStates(const torch::Tensor& inputIds, const torch::Tensor& typeIds,
+                                          const torch::Tensor& attentionMask, int64_t deepestLayer);
+
+  void save(const std::string& path);
+  bool isTraced() const { return traced_; }
+  torch::Device device() const { return device_; }
+  torch::Dtype dtype() const { return dtype_; }
+
+ private:
+  BertRunner(torch::jit::Module module, bool traced, torch::Device device, torch::Dtype dtype);
+
+  torch::jit::Module module_;
+  bool traced_;
+  torch::Device device_;
+  torch::Dtype dtype_;
+};
+
+}  // namespace bert_embed

@@ -1,0 +1,83 @@
+#include "model/encoder_module.h"
+
+#include <cmath>
+#include <functional>
+
+#include "bert_encoder_source.h"
+#include "common/job_error.h"
+
+namespace bert_embed {
+namespace {
+
+const torch::Tensor& weight(const TensorMap& weights, const std::string& name) {
+  auto found = weights.find(name);
+  if (found == weights.end()) {
+    throw CodedError("ERR_MODEL_FORMAT", "model.safetensors has no tensor named " + name);
+  }
+  return found->second;
+}
+
+std::string layerName(int64_t layer, const std::string& suffix) {
+  return "encoder.layer." + std::to_string(layer) + "." + suffix;
+}
+
+// One tensor holding every layer's copy of a weight, so TorchScript can index it by layer.
+torch::Tensor stackLayers(const BertConfig& config,
+                          const std::function<torch::Tensor(int64_t)>& layerTensor) {
+  std::vector<torch::Tensor> perLayer;
+  for (int64_t layer = 0; layer < config.numLayers; ++layer) perLayer.push_back(layerTensor(layer));
+  return torch::stack(perLayer).contiguous();
+}
+
+torch::Tensor stackNamed(const BertConfig& config, const TensorMap& weights, const std::string& suffix) {
+  return stackLayers(config, [&](int64_t layer) { return weight(weights, layerName(layer, suffix)); });
+}
+
+torch::Tensor stackFusedQkv(const BertConfig& config, const TensorMap& weights, const std::string& kind) {
+  return stackLayers(config, [&](int64_t layer) {
+    return torch::cat({weight(weights, layerName(layer, "attention.self.query." + kind)),
+                       weight(weights, layerName(layer, "attention.self.key." + kind)),
+                       weight(weights, layerName(layer, "attention.self.value." + kind))});
+  });
+}
+
+}  // namespace
+
+torch::jit::Module buildEncoderModule(const BertConfig& config, const TensorMap& weights) {
+  torch::jit::Module module("BertEmbedEncoder");
+  auto buffer = [&](const char* name, const torch::Tensor& value) { module.register_buffer(name, value); };
+
+  buffer("word_embeddings", weight(weights, "embeddings.word_embeddings.weight"));
+  buffer("position_embeddings", weight(weights, "embeddings.position_embeddings.weight"));
+  buffer("token_type_embeddings", weight(weights, "embeddings.token_type_embeddings.weight"));
+  buffer("embeddings_ln_weight", weight(weights, "embeddings.LayerNorm.weight"));
+  buffer("embeddings_ln_bias", weight(weights, "embeddings.LayerNorm.bias"));
+  buffer("qkv_weight", stackFusedQkv(config, weights, "weight"));
+  buffer("qkv_bias", stackFusedQkv(config, weights, "bias"));
+  buffer("attention_output_weight", stackNamed(config, weights, "attention.output.dense.weight"));
+  buffer("attention_output_bias", stackNamed(config, weights, "attention.output.dense.bias"));
+  buffer("attention_ln_weight", stackNamed(config, weights, "attention.output.LayerNorm.weight"));
+  buffer("attention_ln_bias", stackNamed(config, weights, "attention.output.LayerNorm.bias"));
+  buffer("intermediate_weight", stackNamed(config, weights, "intermediate.dense.weight"));
+  buffer("intermediate_bias", stackNamed(config, weights, "intermediate.dense.bias"));
+  buffer("output_weight", stackNamed(config, weights, "output.dense.weight"));
+  buffer("output_bias", stackNamed(config, weights, "output.dense.bias"));
+  buffer("output_ln_weight", stackNamed(config, weights, "output.LayerNorm.weight"));
+  buffer("output_ln_bias", stackNamed(config, weights, "output.LayerNorm.bias"));
+
+  const int64_t headSize = config.hiddenSize / config.numHeads;
+  module.register_attribute(kEngineFormatAttribute, c10::IntType::get(), kEngineFormatVersion);
+  module.register_attribute("num_hidden_layers", c10::IntType::get(), config.numLayers);
+  module.register_attribute("hidden_size", c10::IntType::get(), config.hiddenSize);
+  module.register_attribute("num_heads", c10::IntType::get(), config.numHeads);
+  module.register_attribute("head_size", c10::IntType::get(), headSize);
+  module.register_attribute("attention_scale", c10::FloatType::get(),
+                            1.0 / std::sqrt(static_cast<double>(headSize)));
+  module.register_attribute("layer_norm_eps", c10::FloatType::get(), config.layerNormEps);
+  module.register_attribute("hidden_act", c10::StringType::get(), config.hiddenAct);
+  module.define(kBertEncoderSource);
+  module.eval();
+  return module;
+}
+
+}  // namespace bert_embed

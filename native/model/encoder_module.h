@@ -1,0 +1,17 @@
+#pragma once
+#include <torch/script.h>
+
+#include "model/bert_config.h"
+#include "model/safetensors_reader.h"
+
+namespace bert_embed {
+
+// Identifies a module built by this engine (and saved by `export`), as opposed to a traced one.
+inline constexpr const char* kEngineFormatAttribute = "bert_embed_format";
+inline constexpr int64_t kEngineFormatVersion = 1;
+
+// Builds the TorchScript BERT encoder from Hugging Face weights (float32, on the CPU),
+// compiling the TorchScript source kept in native/model/bert_encoder.torchscript.
+torch::jit::Module buildEncoderModule(const BertConfig& config, const TensorMap& weights);
+
+}  // namespace bert_embed

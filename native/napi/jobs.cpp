@@ -1,0 +1,130 @@
+#include "napi/jobs.h"
+
+#include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+
+#include "engine/device.h"
+#include "napi/js_values.h"
+
+namespace bert_embed {
+namespace {
+
+BertConfig readConfig(const Napi::Object& object) {
+  BertConfig config;
+  config.vocabSize = intField(object, "vocabSize");
+  config.hiddenSize = intField(object, "hiddenSize");
+  config.numLayers = intField(object, "numLayers");
+  config.numHeads = intField(object, "numHeads");
+  config.intermediateSize = intField(object, "intermediateSize");
+  config.maxPositions = intField(object, "maxPositions");
+  config.typeVocabSize = intField(object, "typeVocabSize");
+  config.layerNormEps = numberField(object, "layerNormEps");
+  config.hiddenAct = stringField(object, "hiddenAct");
+  return config;
+}
+
+std::vector<TensorLocation> readLocations(const Napi::Array& array) {
+  std::vector<TensorLocation> locations;
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    auto object = array.Get(i).As<Napi::Object>();
+    TensorLocation location;
+    location.name = stringField(object, "name");
+    location.dtype = stringField(object, "dtype");
+    location.shape = intArrayField(object, "shape");
+    location.begin = static_cast<uint64_t>(intField(object, "begin"));
+    location.end = static_cast<uint64_t>(intField(object, "end"));
+    locations.push_back(std::move(location));
+  }
+  return locations;
+}
+
+torch::Tensor longTensor(const std::vector<int64_t>& values, int64_t rows, int64_t columns) {
+  return torch::from_blob(const_cast<int64_t*>(values.data()), {rows, columns}, torch::kLong).clone();
+}
+
+}  // namespace
+
+BertRunner& ModelSlot::loaded() {
+  if (!runner) throw CodedError("ERR_NOT_LOADED", "the model is not loaded");
+  return *runner;
+}
+
+LoadJob::LoadJob(Napi::Env env, const Napi::Object& spec) : Job(env) {
+  format_ = stringField(spec, "format");
+  path_ = stringField(spec, "path");
+  device_ = stringField(spec, "device");
+  dtype_ = stringField(spec, "dtype");
+  threads_ = intField(spec, "threads");
+  if (format_ == "safetensors") {
+    config_ = readConfig(field(spec, "config").As<Napi::Object>());
+    locations_ = readLocations(field(spec, "tensors").As<Napi::Array>());
+  }
+}
+
+void LoadJob::execute(ModelSlot& slot) {
+  // Intra-op parallelism is a per-thread setting: it must be made on the thread that runs forward.
+  if (threads_ > 0) at::set_num_threads(static_cast<int>(threads_));
+  auto device = parseDevice(device_);
+  auto dtype = parseDtype(dtype_, device);
+  if (format_ == "safetensors") {
+    slot.runner = std::make_unique<BertRunner>(BertRunner::fromSafetensors(path_, config_, locations_, device, dtype));
+  } else {
+    slot.runner = std::make_unique<BertRunner>(BertRunner::fromTorchScript(path_, device, dtype));
+  }
+}
+
+Napi::Value LoadJob::result(Napi::Env env) {
+  auto info = Napi::Object::New(env);
+  info.Set("threads", Napi::Number::New(env, static_cast<double>(threads_)));
+  return info;
+}
+
+EncodeJob::EncodeJob(Napi::Env env, const Napi::Object& batch) : Job(env) {
+  ids_ = intArrayField(batch, "ids");
+  typeIds_ = intArrayField(batch, "typeIds");
+  lengths_ = intArrayField(batch, "lengths");
+  batchSize_ = intField(batch, "batchSize");
+  seqLen_ = intField(batch, "seqLen");
+  auto pooling = field(batch, "pooling").As<Napi::Object>();
+  pooling_.strategy = parsePoolingStrategy(stringField(pooling, "strategy"));
+  pooling_.layers = intArrayField(pooling, "layers");
+  pooling_.maskClsSep = boolField(pooling, "maskClsSep");
+  pooling_.normalize = boolField(pooling, "normalize");
+  pooling_.clsId = intField(pooling, "clsId");
+  pooling_.sepId = intField(pooling, "sepId");
+  pooling_.outputSeqLen = intField(pooling, "outputSeqLen");
+  const auto cells = static_cast<size_t>(batchSize_ * seqLen_);
+  if (ids_.size() != cells || typeIds_.size() != cells || lengths_.size() != static_cast<size_t>(batchSize_)) {
+    throw Napi::RangeError::New(env, "native batch arrays do not match batchSize × seqLen");
+  }
+}
+
+void EncodeJob::execute(ModelSlot& slot) {
+  c10::InferenceMode inferenceMode;
+  auto& runner = slot.loaded();
+  auto ids = longTensor(ids_, batchSize_, seqLen_);
+  auto typeIds = longTensor(typeIds_, batchSize_, seqLen_);
+  auto lengths = torch::from_blob(lengths_.data(), {batchSize_, 1}, torch::kLong);
+  auto mask = torch::arange(seqLen_, torch::kLong).unsqueeze(0) < lengths;
+  int64_t deepestLayer = 0;
+  for (int64_t layer : pooling_.layers) deepestLayer = std::max(deepestLayer, layer);
+
+  auto hidden = runner.hiddenStates(ids, typeIds, mask, deepestLayer);
+  auto device = runner.device();
+  output_ = poolHiddenStates(hidden, ids.to(device), mask.to(device), pooling_).to(torch::kCPU).contiguous();
+}
+
+Napi::Value EncodeJob::result(Napi::Env env) {
+  // The Float32Array views the result tensor's memory; the tensor lives until the buffer is collected.
+  auto* kept = new torch::Tensor(std::move(output_));
+  auto buffer = Napi::ArrayBuffer::New(
+      env, kept->data_ptr(), kept->nbytes(), [](Napi::Env, void*, torch::Tensor* tensor) { delete tensor; }, kept);
+  auto shape = Napi::Array::New(env, kept->dim());
+  for (int64_t i = 0; i < kept->dim(); ++i) shape.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(kept->size(i))));
+  auto result = Napi::Object::New(env);
+  result.Set("data", Napi::Float32Array::New(env, static_cast<size_t>(kept->numel()), buffer, 0));
+  result.Set("shape", shape);
+  return result;
+}
+
+}  // namespace bert_embed
