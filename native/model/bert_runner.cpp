@@ -27,7 +27,17 @@ std::vector<torch::Tensor> tensorsOf(const c10::IValue& value) {
 BertRunner::BertRunner(torch::jit::Module module, bool traced, torch::Device device, torch::Dtype dtype)
     : module_(std::move(module)), traced_(traced), device_(device), dtype_(dtype) {
   module_.eval();
-  module_.to(device_, dtype_);
+  module_.to(device_);
+  // Module::to(dtype) would also convert integer buffers (a traced model's position_ids), so only
+  // floating-point weights change dtype.
+  if (dtype_ != torch::kFloat32) {
+    for (auto tensor : module_.parameters()) {
+      if (tensor.is_floating_point()) tensor.set_data(tensor.to(dtype_));
+    }
+    for (auto tensor : module_.buffers()) {
+      if (tensor.is_floating_point()) tensor.set_data(tensor.to(dtype_));
+    }
+  }
 }
 
 BertRunner BertRunner::fromSafetensors(const std::string& path, const BertConfig& config,
