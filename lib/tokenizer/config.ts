@@ -1,0 +1,71 @@
+import {
+  assertBoolean,
+  assertNonNegativeInteger,
+  assertPlainObject,
+  assertPositiveInteger,
+  assertString,
+  expectationMessage,
+} from '../validation.js';
+
+export interface TokenizerConfig {
+  /** Lowercase the text (uncased models). */
+  doLowerCase: boolean;
+  /** Strip accents (NFD, drop Mn); null follows doLowerCase, false lowercases without stripping. */
+  stripAccents: boolean | null;
+  /** Put spaces around CJK ideographs so each is its own word. */
+  tokenizeChineseChars: boolean;
+  unkToken: string;
+  clsToken: string;
+  sepToken: string;
+  padToken: string;
+  maskToken: string;
+  /** Longer words (counted in code points) become the unknown token. */
+  maxInputCharsPerWord: number;
+  /** Prefix of word-continuation pieces in the vocabulary ("##" for BERT). */
+  continuingSubwordPrefix: string;
+  /** The model's maximum sequence length, from tokenizer_config.json; informative, never applied implicitly. */
+  modelMaxLength?: number;
+}
+
+export const DEFAULT_TOKENIZER_CONFIG: Readonly<TokenizerConfig> = Object.freeze({
+  doLowerCase: true,
+  stripAccents: null,
+  tokenizeChineseChars: true,
+  unkToken: '[UNK]',
+  clsToken: '[CLS]',
+  sepToken: '[SEP]',
+  padToken: '[PAD]',
+  maskToken: '[MASK]',
+  maxInputCharsPerWord: 100,
+  continuingSubwordPrefix: '##',
+});
+
+const CONFIG_KEYS = new Set<string>([...Object.keys(DEFAULT_TOKENIZER_CONFIG), 'modelMaxLength']);
+
+/** Fills defaults and checks every field, naming it in the error. */
+export function resolveTokenizerConfig(partial: Partial<TokenizerConfig> | undefined): TokenizerConfig {
+  if (partial === undefined) return { ...DEFAULT_TOKENIZER_CONFIG };
+  assertPlainObject('config', partial);
+  for (const key of Object.keys(partial)) {
+    if (!CONFIG_KEYS.has(key)) {
+      throw new TypeError(expectationMessage('a config key', `one of ${[...CONFIG_KEYS].join(', ')}`, key));
+    }
+  }
+  const config: TokenizerConfig = { ...DEFAULT_TOKENIZER_CONFIG };
+  for (const [key, value] of Object.entries(partial)) {
+    if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
+  }
+  assertBoolean('config.doLowerCase', config.doLowerCase);
+  if (config.stripAccents !== null) {
+    if (typeof config.stripAccents !== 'boolean') {
+      throw new TypeError(expectationMessage('config.stripAccents', 'boolean or null', config.stripAccents));
+    }
+  }
+  assertBoolean('config.tokenizeChineseChars', config.tokenizeChineseChars);
+  for (const key of ['unkToken', 'clsToken', 'sepToken', 'padToken', 'maskToken', 'continuingSubwordPrefix'] as const) {
+    assertString(`config.${key}`, config[key]);
+  }
+  assertNonNegativeInteger('config.maxInputCharsPerWord', config.maxInputCharsPerWord);
+  if (config.modelMaxLength !== undefined) assertPositiveInteger('config.modelMaxLength', config.modelMaxLength);
+  return config;
+}

@@ -1,0 +1,332 @@
+import { AddedTokenSplitter } from './added-tokens.js';
+import { isAsciiPunctuation } from './char-classes.js';
+import { type TokenizerConfig, resolveTokenizerConfig } from './config.js';
+import { BertNormalizer } from './normalizer.js';
+import { forEachPreToken } from './pre-tokenizer.js';
+import { longestFirstLengths } from './truncation.js';
+import {
+  assertBoolean,
+  assertNonNegativeInteger,
+  assertPlainObject,
+  assertPositiveInteger,
+  assertString,
+  assertStringArray,
+  expectationMessage,
+} from '../validation.js';
+import { type TokenizerSpec, loadTokenizerSpec, specialTokensOf, vocabFromInput } from './vocab-loading.js';
+import { WordPieceModel } from './wordpiece.js';
+
+export interface Encoding {
+  ids: number[];
+  tokens: string[];
+  /** 0 for [CLS], the first sequence and its [SEP]; 1 for the second sequence and the last [SEP]. */
+  typeIds: number[];
+}
+
+export interface EncodeOptions {
+  /** Truncate (HF longest_first) so the result, special tokens included, has at most this many tokens. */
+  maxLength?: number;
+  /** Read 'A ||| B' as a pair when no explicit pair is given (default true). */
+  splitPairs?: boolean;
+}
+
+/** bert-as-service's way of writing a sentence pair in one string. */
+export const PAIR_SEPARATOR = ' ||| ';
+
+// What the ASCII fast path does with each ASCII character, after HF's BertNormalizer definitions.
+const ASCII_WORD = 0;
+const ASCII_UPPER = 1;
+const ASCII_WHITESPACE = 2;
+const ASCII_PUNCTUATION = 3;
+const ASCII_REMOVED = 4;
+
+const ASCII_KINDS = (() => {
+  const kinds = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) {
+    if (c === 9 || c === 10 || c === 13 || c === 32) kinds[c] = ASCII_WHITESPACE;
+    else if (c < 32 || c === 127) kinds[c] = ASCII_REMOVED;
+    else if (isAsciiPunctuation(c)) kinds[c] = ASCII_PUNCTUATION;
+    else if (c >= 65 && c <= 90) kinds[c] = ASCII_UPPER;
+    else kinds[c] = ASCII_WORD;
+  }
+  return kinds;
+})();
+
+interface OptionsSeen {
+  maxLength: number | undefined;
+  splitPairs: boolean;
+}
+
+function readOptions(options: unknown, allowSplitPairs: boolean): OptionsSeen {
+  if (options === undefined) return { maxLength: undefined, splitPairs: true };
+  assertPlainObject('options', options);
+  const { maxLength, splitPairs } = options as EncodeOptions;
+  if (maxLength !== undefined) assertPositiveInteger('maxLength', maxLength);
+  if (allowSplitPairs && splitPairs !== undefined) assertBoolean('splitPairs', splitPairs);
+  return { maxLength, splitPairs: splitPairs ?? true };
+}
+
+/**
+ * BERT's WordPiece tokenizer, giving the ids of Hugging Face's tokenizers (BertNormalizer,
+ * BertPreTokenizer, WordPiece, BERT post-processing, longest_first truncation).
+ */
+export class WordPieceTokenizer {
+  readonly config: TokenizerConfig;
+  /** One more than the largest id, i.e. the number of rows an embedding table needs. */
+  readonly vocabSize: number;
+  readonly clsId: number;
+  readonly sepId: number;
+  readonly padId: number;
+  readonly unkId: number;
+
+  /** Every token with an id: the model's vocabulary plus the added (special) tokens. */
+  private readonly idsByToken: Map<string, number>;
+  private readonly tokensById: string[];
+  private readonly normalizer: BertNormalizer;
+  private readonly splitter: AddedTokenSplitter;
+  private readonly wordPiece: WordPieceModel;
+  private readonly lowercase: boolean;
+  private readonly asciiPunctuationIds = new Int32Array(128);
+
+  private constructor(spec: TokenizerSpec) {
+    const { vocab, addedTokens, config } = spec;
+    this.config = Object.freeze({ ...config });
+    this.idsByToken = new Map(vocab);
+    for (const token of addedTokens) this.idsByToken.set(token.content, token.id);
+    this.tokensById = [];
+    for (const [token, id] of this.idsByToken) this.tokensById[id] = token;
+    this.vocabSize = this.tokensById.length;
+
+    const requiredId = (field: keyof TokenizerConfig): number => {
+      const token = config[field] as string;
+      const id = this.idsByToken.get(token);
+      if (id === undefined) {
+        throw new RangeError(expectationMessage(`config.${field}`, 'a token of the vocabulary', token));
+      }
+      return id;
+    };
+    this.unkId = requiredId('unkToken');
+    this.clsId = requiredId('clsToken');
+    this.sepId = requiredId('sepToken');
+    this.padId = requiredId('padToken');
+
+    this.normalizer = new BertNormalizer({
+      lowercase: config.doLowerCase,
+      stripAccents: config.stripAccents,
+      tokenizeChineseChars: config.tokenizeChineseChars,
+    });
+    this.lowercase = config.doLowerCase;
+    this.splitter = new AddedTokenSplitter(addedTokens);
+    this.wordPiece = new WordPieceModel(vocab, {
+      unkId: this.unkId,
+      continuingSubwordPrefix: config.continuingSubwordPrefix,
+      maxInputCharsPerWord: config.maxInputCharsPerWord,
+    });
+    for (let c = 0; c < 128; c++) {
+      if (ASCII_KINDS[c] !== ASCII_PUNCTUATION) continue;
+      const ids: number[] = [];
+      this.wordPiece.pushPieceIds(String.fromCharCode(c), ids);
+      this.asciiPunctuationIds[c] = ids[0];
+    }
+  }
+
+  /** Reads tokenizer.json when the folder has one, else vocab.txt, each with tokenizer_config.json if present. */
+  static fromModelDir(dir: string): WordPieceTokenizer {
+    assertString('dir', dir);
+    return new WordPieceTokenizer(loadTokenizerSpec(dir));
+  }
+
+  /** A tokenizer over a vocabulary (array index = id, or token → id); the special tokens must be in it. */
+  static fromVocab(vocab: string[] | Map<string, number>, config?: Partial<TokenizerConfig>): WordPieceTokenizer {
+    const vocabMap = vocabFromInput(vocab);
+    const resolved = resolveTokenizerConfig(config);
+    return new WordPieceTokenizer({ vocab: vocabMap, addedTokens: specialTokensOf(resolved, vocabMap), config: resolved });
+  }
+
+  tokenToId(token: string): number | undefined {
+    assertString('token', token);
+    return this.idsByToken.get(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    assertNonNegativeInteger('id', id);
+    return this.tokensById[id];
+  }
+
+  /** Encodes one text, or a pair: an explicit `pair`, or 'A ||| B' in `text` unless options.splitPairs is false. */
+  encode(text: string, pair?: string, options?: EncodeOptions): Encoding {
+    assertString('text', text);
+    if (pair !== undefined && pair !== null) assertString('pair', pair);
+    const { maxLength, splitPairs } = readOptions(options, true);
+    let first = text;
+    let second = pair ?? undefined;
+    if (second === undefined && splitPairs) {
+      const at = text.indexOf(PAIR_SEPARATOR);
+      if (at >= 0) {
+        first = text.slice(0, at);
+        second = text.slice(at + PAIR_SEPARATOR.length);
+      }
+    }
+    // HF tokenizers stops reading each sequence of a truncated pair at the first word that reaches
+    // maxLength tokens; longest_first then compares these read lengths, so ours stop there too.
+    const readLimit = second !== undefined && maxLength !== undefined ? maxLength : Number.POSITIVE_INFINITY;
+    const firstIds: number[] = [];
+    this.pushTextIds(first, firstIds, readLimit);
+    let secondIds: number[] | undefined;
+    if (second !== undefined) {
+      secondIds = [];
+      this.pushTextIds(second, secondIds, readLimit);
+    }
+    return this.assemble(firstIds, secondIds, maxLength);
+  }
+
+  /**
+   * Encodes text that is already split into tokens (bert-as-service's is_tokenized): each token is
+   * looked up as it is, and one the vocabulary lacks becomes the unknown token.
+   */
+  encodeTokenized(tokens: string[], pair?: string[], options?: { maxLength?: number }): Encoding {
+    assertStringArray('tokens', tokens);
+    if (pair !== undefined && pair !== null) assertStringArray('pair', pair);
+    const { maxLength } = readOptions(options, false);
+    const lookUp = (token: string): number => this.idsByToken.get(token) ?? this.unkId;
+    // Each given token is one word of one piece, so reading stops after maxLength of them (see encode).
+    const read = (sequence: string[]): string[] =>
+      pair && maxLength !== undefined && sequence.length > maxLength ? sequence.slice(0, maxLength) : sequence;
+    return this.assemble(read(tokens).map(lookUp), pair ? read(pair).map(lookUp) : undefined, maxLength);
+  }
+
+  /** Encodes each input: a string (which may hold 'A ||| B') or an explicit [A, B] pair. */
+  encodeBatch(inputs: Array<string | [string, string]>, options?: EncodeOptions): Encoding[] {
+    if (!Array.isArray(inputs)) throw new TypeError(expectationMessage('inputs', 'array of strings or [string, string] pairs', inputs));
+    readOptions(options, true);
+    return inputs.map((input, i) => {
+      if (typeof input === 'string') return this.encode(input, undefined, options);
+      if (Array.isArray(input) && input.length === 2 && typeof input[0] === 'string' && typeof input[1] === 'string') {
+        return this.encode(input[0], input[1], options);
+      }
+      throw new TypeError(expectationMessage(`inputs[${i}]`, 'string or [string, string] pair', input));
+    });
+  }
+
+  /** The word pieces of a text with no special tokens and no truncation. */
+  tokenize(text: string): string[] {
+    assertString('text', text);
+    const ids: number[] = [];
+    this.pushTextIds(text, ids, Number.POSITIVE_INFINITY);
+    return ids.map((id) => this.tokensById[id]);
+  }
+
+  private assemble(firstIds: number[], secondIds: number[] | undefined, maxLength: number | undefined): Encoding {
+    if (maxLength !== undefined) {
+      const specialCount = secondIds === undefined ? 2 : 3;
+      if (maxLength < specialCount) {
+        const what = secondIds === undefined ? '[CLS] and [SEP]' : '[CLS] and two [SEP] of a pair';
+        throw new RangeError(expectationMessage('maxLength', `integer >= ${specialCount} (room for ${what})`, maxLength));
+      }
+      if (secondIds === undefined) {
+        if (firstIds.length > maxLength - specialCount) firstIds.length = maxLength - specialCount;
+      } else {
+        const [firstKept, secondKept] = longestFirstLengths(firstIds.length, secondIds.length, maxLength - specialCount);
+        if (firstKept < firstIds.length) firstIds.length = firstKept;
+        if (secondKept < secondIds.length) secondIds.length = secondKept;
+      }
+    }
+    // Built by push so the arrays stay packed (no holes), which keeps later reads fast.
+    const ids: number[] = [this.clsId];
+    const typeIds: number[] = [0];
+    for (let i = 0; i < firstIds.length; i++) {
+      ids.push(firstIds[i]);
+      typeIds.push(0);
+    }
+    ids.push(this.sepId);
+    typeIds.push(0);
+    if (secondIds !== undefined) {
+      for (let i = 0; i < secondIds.length; i++) {
+        ids.push(secondIds[i]);
+        typeIds.push(1);
+      }
+      ids.push(this.sepId);
+      typeIds.push(1);
+    }
+    const tokens: string[] = [];
+    for (let i = 0; i < ids.length; i++) tokens.push(this.tokensById[ids[i]]);
+    return { ids, tokens, typeIds };
+  }
+
+  /**
+   * Appends the ids of one sequence: added tokens matched in the raw text, the rest word-pieced.
+   * Stops at the end of the first word that brings `out` to `readLimit` ids. As in HF tokenizers,
+   * only words are checked against the limit, not added tokens: "[MASK]" can take a sequence past it.
+   */
+  private pushTextIds(text: string, out: number[], readLimit: number): void {
+    const sections = this.splitter.split(text);
+    if (sections === null) {
+      this.pushPlainTextIds(text, out, readLimit);
+      return;
+    }
+    for (const section of sections) {
+      if ('tokenId' in section) out.push(section.tokenId);
+      else if (this.pushPlainTextIds(section.text, out, readLimit)) return;
+    }
+  }
+
+  /**
+   * Fast path for ASCII: the normalizer can only drop controls and lowercase there, so words are
+   * cut straight from the raw text. At the first non-ASCII character (or a control inside a word)
+   * the rest, from the start of the current word, goes through the full Unicode path; the text
+   * before that point ended at a separator, so handling the two parts apart changes nothing.
+   * Returns true when it stopped at the read limit.
+   */
+  private pushPlainTextIds(text: string, out: number[], readLimit: number): boolean {
+    const lowercase = this.lowercase;
+    let wordStart = -1;
+    let wordHasUpper = false;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 128) {
+        return this.pushUnicodeTextIds(wordStart >= 0 ? text.slice(wordStart) : text.slice(i), out, readLimit);
+      }
+      const kind = ASCII_KINDS[c];
+      if (kind === ASCII_WORD) {
+        if (wordStart < 0) wordStart = i;
+        continue;
+      }
+      if (kind === ASCII_UPPER) {
+        if (wordStart < 0) wordStart = i;
+        wordHasUpper = true;
+        continue;
+      }
+      if (kind === ASCII_REMOVED) {
+        if (wordStart >= 0) return this.pushUnicodeTextIds(text.slice(wordStart), out, readLimit);
+        continue;
+      }
+      if (wordStart >= 0) {
+        const word = text.slice(wordStart, i);
+        this.wordPiece.pushPieceIds(lowercase && wordHasUpper ? word.toLowerCase() : word, out);
+        if (out.length >= readLimit) return true;
+        wordStart = -1;
+        wordHasUpper = false;
+      }
+      if (kind === ASCII_PUNCTUATION) {
+        out.push(this.asciiPunctuationIds[c]);
+        if (out.length >= readLimit) return true;
+      }
+    }
+    if (wordStart < 0) return false; // only a word can stop reading, never the added token before it
+    const word = text.slice(wordStart);
+    this.wordPiece.pushPieceIds(lowercase && wordHasUpper ? word.toLowerCase() : word, out);
+    return out.length >= readLimit;
+  }
+
+  /** The full path: HF's normalizer, then pre-tokenizer and WordPiece. Returns true when it stopped at the read limit. */
+  private pushUnicodeTextIds(text: string, out: number[], readLimit: number): boolean {
+    const normalized = this.normalizer.normalize(text);
+    let stopped = false;
+    forEachPreToken(normalized, (word) => {
+      this.wordPiece.pushPieceIds(word, out);
+      stopped = out.length >= readLimit;
+      return stopped;
+    });
+    return stopped;
+  }
+}
