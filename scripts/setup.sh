@@ -23,4 +23,4 @@ fi
 export ONNXRUNTIME_NODE_INSTALL_CUDA=skip
 npm ci
 # npm ci builds the addon only when no build exists yet; make sure it matches the sources.
-npm run build
+npm run build:native && npm run build:ts

@@ -1,8 +1,8 @@
 #include "napi/jobs.h"
 
-#include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
+#include "engine/cpu_threads.h"
 #include "engine/device.h"
 #include "napi/js_values.h"
 
@@ -55,6 +55,7 @@ LoadJob::LoadJob(Napi::Env env, const Napi::Object& spec) : Job(env) {
   device_ = stringField(spec, "device");
   dtype_ = stringField(spec, "dtype");
   threads_ = intField(spec, "threads");
+  blasThreads_ = intField(spec, "blasThreads");
   if (format_ == "safetensors") {
     config_ = readConfig(field(spec, "config").As<Napi::Object>());
     locations_ = readLocations(field(spec, "tensors").As<Napi::Array>());
@@ -63,7 +64,7 @@ LoadJob::LoadJob(Napi::Env env, const Napi::Object& spec) : Job(env) {
 
 void LoadJob::execute(ModelSlot& slot) {
   // Intra-op parallelism is a per-thread setting: it must be made on the thread that runs forward.
-  if (threads_ > 0) at::set_num_threads(static_cast<int>(threads_));
+  configureCpuThreads(static_cast<int>(threads_), static_cast<int>(blasThreads_));
   auto device = parseDevice(device_);
   auto dtype = parseDtype(dtype_, device);
   if (format_ == "safetensors") {
@@ -76,6 +77,7 @@ void LoadJob::execute(ModelSlot& slot) {
 Napi::Value LoadJob::result(Napi::Env env) {
   auto info = Napi::Object::New(env);
   info.Set("threads", Napi::Number::New(env, static_cast<double>(threads_)));
+  info.Set("blasThreads", Napi::Number::New(env, static_cast<double>(blasThreadCount())));
   return info;
 }
 

@@ -39,7 +39,7 @@ class LoadJob : public Job {
 
  private:
   std::string format_, path_, device_, dtype_;
-  int64_t threads_ = 0;
+  int64_t threads_ = 0, blasThreads_ = 0;
   BertConfig config_;
   std::vector<TensorLocation> locations_;
 };

@@ -1,0 +1,6 @@
+export { Encoder, type EncodeOptions, type TokenizedText } from './encoder.js';
+export { Embeddings } from './embeddings.js';
+export { BertEmbedError } from './errors.js';
+export { POOLING_STRATEGIES, DTYPES, type EncoderOptions, type PoolingStrategy, type Dtype } from './options.js';
+export { WordPieceTokenizer, type Encoding } from './tokenizer/index.js';
+export { libtorchInfo } from './native/libtorch-info.js';

@@ -1,0 +1,115 @@
+/** The typed interface of the C++ addon (native/), and how it is found and loaded. */
+import path from 'node:path';
+import nodeGypBuild from 'node-gyp-build';
+import { BertEmbedError } from '../errors.js';
+
+export interface NativeBertConfig {
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  intermediateSize: number;
+  maxPositions: number;
+  typeVocabSize: number;
+  layerNormEps: number;
+  hiddenAct: string;
+}
+
+/** Where one tensor lies in a safetensors file; names are canonical (no `bert.`, LayerNorm weight/bias). */
+export interface NativeTensorLocation {
+  name: string;
+  dtype: 'F32' | 'F16' | 'BF16';
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+interface NativeLoadCommon {
+  path: string;
+  device: string;
+  dtype: string;
+  /** intra-op threads of this model's worker thread; 0 leaves libtorch's default */
+  threads: number;
+  /** OpenBLAS threads, process-wide; 0 leaves them as they are */
+  blasThreads: number;
+}
+
+export type NativeLoadSpec =
+  | (NativeLoadCommon & { format: 'safetensors'; config: NativeBertConfig; tensors: NativeTensorLocation[] })
+  | (NativeLoadCommon & { format: 'torchscript' });
+
+export interface NativePoolingSpec {
+  strategy: string;
+  /** resolved indices: 0 = embedding output, i = output of layer i */
+  layers: number[];
+  maskClsSep: boolean;
+  normalize: boolean;
+  clsId: number;
+  sepId: number;
+  outputSeqLen: number;
+}
+
+/** A padded batch: row-major [batchSize, seqLen] ids and type ids, and each row's real length. */
+export interface NativeBatch {
+  ids: Int32Array;
+  typeIds: Int32Array;
+  lengths: Int32Array;
+  batchSize: number;
+  seqLen: number;
+  pooling: NativePoolingSpec;
+}
+
+export interface NativeEncodeOutput {
+  data: Float32Array;
+  shape: number[];
+}
+
+/** One model replica with its own worker thread. Every call runs there and settles a promise. */
+export interface NativeModelHandle {
+  load(spec: NativeLoadSpec): Promise<{ threads: number; blasThreads: number }>;
+  encode(batch: NativeBatch): Promise<NativeEncodeOutput>;
+  save(path: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface NativeBinding {
+  NativeModel: new () => NativeModelHandle;
+  torchVersion: string;
+  cudaCompiled: boolean;
+  cudaDeviceCount(): number;
+}
+
+const packageRoot = path.resolve(__dirname, '..', '..');
+let binding: NativeBinding | undefined;
+
+function explainLoadFailure(error: unknown): BertEmbedError {
+  const detail = error instanceof Error ? error.message : String(error);
+  if (/lib(torch|c10)[^ ]*\.so/.test(detail)) {
+    return new BertEmbedError(
+      `bert-embed-native cannot load libtorch (${detail}). On Debian/Ubuntu install it with ` +
+        '`sudo apt-get install libtorch-dev libopenblas0-pthread` (or run `npm run setup` in the package), ' +
+        'or rebuild against another libtorch with LIBTORCH_DIR=/path/to/libtorch npm rebuild bert-embed-native.',
+      'ERR_LIBTORCH_MISSING',
+      { cause: error },
+    );
+  }
+  return new BertEmbedError(
+    `bert-embed-native's native addon is not built for this platform (${detail}). Build it with ` +
+      '`npm rebuild bert-embed-native` (needs cmake, a C++17 compiler and libtorch: ' +
+      '`sudo apt-get install cmake g++ libtorch-dev libopenblas0-pthread` on Debian/Ubuntu).',
+    'ERR_ADDON_MISSING',
+    { cause: error },
+  );
+}
+
+/** Loads the addon on first use, so that tokenizer-only users never need libtorch. */
+export function nativeBinding(): NativeBinding {
+  if (!binding) {
+    try {
+      binding = nodeGypBuild(packageRoot) as NativeBinding;
+    } catch (error) {
+      throw explainLoadFailure(error);
+    }
+  }
+  return binding;
+}

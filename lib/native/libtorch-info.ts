@@ -1,0 +1,7 @@
+import { nativeBinding } from './binding.js';
+
+/** What the libtorch the addon was built against can do here. */
+export function libtorchInfo(): { version: string; cudaCompiled: boolean; cudaDeviceCount: number } {
+  const binding = nativeBinding();
+  return { version: binding.torchVersion, cudaCompiled: binding.cudaCompiled, cudaDeviceCount: binding.cudaDeviceCount() };
+}

@@ -1,0 +1,46 @@
+// Reduced precision: bfloat16 on the CPU, float16 and bfloat16 on CUDA, each against float32.
+import { describe, expect, it } from 'vitest';
+import { Encoder, libtorchInfo, type EncoderOptions } from '../../lib/index.js';
+import { checkpointDir } from '../helpers/checkpoints.js';
+import { cosine } from '../helpers/compare.js';
+import { stsSentences } from '../helpers/sts.js';
+
+const SENTENCES = stsSentences('test').slice(0, 64);
+
+async function encodeWith(options: EncoderOptions): Promise<Float32Array[]> {
+  const encoder = await Encoder.load(checkpointDir('minilm'), { maxSeqLen: 64, ...options });
+  try {
+    return (await encoder.encode(SENTENCES)).rows();
+  } finally {
+    await encoder.close();
+  }
+}
+
+async function lowestCosineAgainstFloat32(options: EncoderOptions): Promise<number> {
+  const [reference, reduced] = [await encodeWith({ ...options, dtype: 'float32' }), await encodeWith(options)];
+  return Math.min(...reference.map((row, i) => cosine(row, reduced[i])));
+}
+
+it('bfloat16 on the CPU stays close to float32', async () => {
+  expect(await lowestCosineAgainstFloat32({ device: 'cpu', dtype: 'bfloat16' })).toBeGreaterThan(0.99);
+});
+
+const cudaDevices = libtorchInfo().cudaDeviceCount;
+if (cudaDevices === 0) {
+  console.warn(`CUDA tests skipped: no CUDA device (libtorch ${libtorchInfo().version}, CUDA compiled in: ${libtorchInfo().cudaCompiled})`);
+}
+
+describe.skipIf(cudaDevices === 0)('on CUDA', () => {
+  it('float16 matches float32 (cosine ≥ 0.999)', async () => {
+    expect(await lowestCosineAgainstFloat32({ device: 'cuda', dtype: 'float16' })).toBeGreaterThanOrEqual(0.999);
+  });
+
+  it('bfloat16 stays close to float32', async () => {
+    expect(await lowestCosineAgainstFloat32({ device: 'cuda', dtype: 'bfloat16' })).toBeGreaterThan(0.99);
+  });
+
+  it('float32 on CUDA matches float32 on the CPU', async () => {
+    const [cpu, cuda] = [await encodeWith({ device: 'cpu' }), await encodeWith({ device: `cuda:${cudaDevices - 1}` })];
+    expect(Math.min(...cpu.map((row, i) => cosine(row, cuda[i])))).toBeGreaterThan(0.99999);
+  });
+});
