@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Sweeps intra-op (OpenMP) threads × OpenBLAS threads for one model on batches of STS-B sentences,
+// one process per setting (OpenBLAS's pool is process-wide), and prints sentences/s for each.
+//   node bench/cpu-threads.mjs [MODEL_DIR]
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const modelDir = process.argv[2] ?? path.join(root, '.fixtures', 'example-minilm');
+const cores = os.availableParallelism();
+
+const child = `
+  const fs = require('node:fs');
+  const { Encoder } = require(${JSON.stringify(root)});
+  const [modelDir, shared, threads, blasThreads] = process.argv.slice(1);
+  const sentences = fs.readFileSync(shared + '/data/stsbenchmark/sts-test.csv', 'utf8').split('\\n')
+    .map((l) => l.split('\\t')).filter((c) => c.length >= 7).flatMap((c) => [c[5], c[6]]).slice(0, 640);
+  (async () => {
+    const encoder = await Encoder.load(modelDir, { threads: +threads, blasThreads: +blasThreads, maxSeqLen: 128, maxBatchSize: 32 });
+    await encoder.encode(sentences.slice(0, 64));
+    const started = performance.now();
+    await encoder.encode(sentences);
+    console.log(sentences.length / ((performance.now() - started) / 1000));
+    await encoder.close();
+  })();`;
+
+const shared = process.env.BERT_EMBED_SHARED ?? path.resolve(root, '..', 'shared');
+console.log(`| intra-op threads | OpenBLAS threads | sentences/s |\n| --- | --- | --- |`);
+for (let threads = 1; threads <= cores; threads++) {
+  for (let blasThreads = 1; blasThreads <= cores; blasThreads++) {
+    const rate = Number(execFileSync(process.execPath, ['-e', child, modelDir, shared, threads, blasThreads], { encoding: 'utf8' }));
+    console.log(`| ${threads} | ${blasThreads} | ${rate.toFixed(1)} |`);
+  }
+}
