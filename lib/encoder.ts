@@ -11,6 +11,7 @@ import { nativeBinding, type NativeLoadSpec, type NativeModelHandle, type Native
 import {
   absoluteLayer,
   POOLING_OPTION_NAMES,
+  replicaDevices,
   resolveEncoderOptions,
   resolvePoolingOptions,
   type EncoderOptions,
@@ -18,6 +19,8 @@ import {
   type ResolvedEncoderOptions,
   type ResolvedPoolingOptions,
 } from './options.js';
+import { BatchScheduler, type Replica, type TokenizedSentence } from './pool/batch-scheduler.js';
+import type { EncoderStatus } from './pool/encoder-status.js';
 import { WordPieceTokenizer, type Encoding } from './tokenizer/index.js';
 import { assertBoolean, checkPlainObject, expectationMessage, rejectUnknownOptions } from './validation.js';
 
@@ -27,7 +30,14 @@ export interface EncodeOptions extends PoolingOptions {
   isTokenized?: boolean;
   /** return the tokens the model saw beside the vectors */
   showTokens?: boolean;
+  /** cancels the call: its sentences still queued are dropped and the promise rejects */
+  signal?: AbortSignal;
 }
+
+const ENCODE_OPTION_NAMES = ['isTokenized', 'showTokens', 'signal', ...POOLING_OPTION_NAMES];
+
+/** Sentences the scheduler keeps tokenized and waiting: what the length sort chooses among. */
+const TOKENIZE_WINDOW = 4096;
 
 export interface TokenizedText {
   tokens: string[];
@@ -57,11 +67,45 @@ function checkVocabulary(tokenizer: WordPieceTokenizer, config: BertModelConfig,
   }
 }
 
-function loadSpecFor(files: ModelFiles, config: BertModelConfig, options: ResolvedEncoderOptions): NativeLoadSpec {
-  const common = { path: files.weights.path, device: options.device, dtype: options.dtype, threads: options.threads, blasThreads: options.blasThreads };
+function loadSpecFor(files: ModelFiles, config: BertModelConfig, options: ResolvedEncoderOptions, device: string): NativeLoadSpec {
+  const common = { path: files.weights.path, device, dtype: options.dtype, threads: options.threads, blasThreads: options.blasThreads };
   if (files.weights.format === 'torchscript') return { ...common, format: 'torchscript' };
   return { ...common, format: 'safetensors', config, tensors: indexSafetensors(files.weights.path, config) };
 }
+
+/** One model replica as the scheduler sees it: a native model on its own worker thread. */
+interface NativeReplica extends Replica {
+  readonly handle: NativeModelHandle;
+}
+
+function closedError(): BertEmbedError {
+  return new BertEmbedError('the encoder is closed', 'ERR_CLOSED');
+}
+
+async function closeHandle(handle: NativeModelHandle): Promise<void> {
+  await handle.close().catch((error: unknown) => {
+    if ((error as { code?: string }).code !== 'ERR_CLOSED') throw fromNativeError(error);
+  });
+}
+
+async function loadReplicas(files: ModelFiles, config: BertModelConfig, options: ResolvedEncoderOptions): Promise<NativeReplica[]> {
+  const { NativeModel } = nativeBinding();
+  const replicas = replicaDevices(options).map((device): NativeReplica => {
+    const handle = new NativeModel();
+    return { device, handle, encode: (batch) => handle.encode(batch) };
+  });
+  // Each replica compiles on its own worker thread, so they load side by side.
+  const loads = await Promise.allSettled(replicas.map((r) => r.handle.load(loadSpecFor(files, config, options, r.device))));
+  const failed = loads.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(replicas.map((r) => closeHandle(r.handle)));
+    throw fromNativeError(failed.reason);
+  }
+  return replicas;
+}
+
+/** For tests: the scheduler and replicas behind an encoder (not part of the public API). */
+export const encoderInternals = new WeakMap<Encoder, { scheduler: BatchScheduler; replicas: Replica[] }>();
 
 export class Encoder {
   /** the options in force, defaults filled in */
@@ -72,21 +116,41 @@ export class Encoder {
   /** length of one output vector (of one token vector for NONE) */
   readonly dimension: number;
   readonly modelDir: string;
-  readonly #native: NativeModelHandle;
+  readonly #replicas: NativeReplica[];
+  readonly #scheduler: BatchScheduler;
+  readonly #startedAt = new Date();
+  #closing: Promise<void> | undefined;
 
-  private constructor(files: ModelFiles, config: BertModelConfig, tokenizer: WordPieceTokenizer, options: ResolvedEncoderOptions, native: NativeModelHandle) {
+  private constructor(files: ModelFiles, config: BertModelConfig, tokenizer: WordPieceTokenizer, options: ResolvedEncoderOptions, replicas: NativeReplica[]) {
     this.modelDir = files.dir;
     this.config = Object.freeze({ ...config });
     this.tokenizer = tokenizer;
-    this.options = Object.freeze({ ...options, layers: Object.freeze([...options.layers]) as number[] });
-    this.#native = native;
+    this.options = Object.freeze({
+      ...options,
+      layers: Object.freeze([...options.layers]) as number[],
+      devices: Object.freeze([...options.devices]) as string[],
+    });
+    this.#replicas = replicas;
+    this.#scheduler = new BatchScheduler(
+      replicas,
+      {
+        maxBatchSize: options.maxBatchSize,
+        maxBatchTokens: options.maxBatchTokens,
+        priorityBatchSize: options.priorityBatchSize,
+        maxQueuedSentences: options.maxQueuedSentences,
+        tokenizeWindow: Math.max(TOKENIZE_WINDOW, 4 * options.maxBatchSize * replicas.length),
+      },
+      tokenizer.padId,
+    );
+    encoderInternals.set(this, { scheduler: this.#scheduler, replicas });
     this.dimension = this.#dimensionOf(options);
   }
 
   /**
    * Loads a BERT model: a Hugging Face checkpoint directory (config.json, vocab.txt, model.safetensors),
    * a directory exported by Encoder.export (model.pt), or a TorchScript file traced from Hugging Face
-   * BertModel (beside its config.json and vocab.txt).
+   * BertModel (beside its config.json and vocab.txt). `workers` replicas are placed round-robin
+   * over `devices`, each served by its own native thread.
    */
   static async load(modelPath: string, options?: EncoderOptions): Promise<Encoder> {
     if (typeof modelPath !== 'string') throw new TypeError(expectationMessage('modelPath', 'string', modelPath));
@@ -95,16 +159,7 @@ export class Encoder {
     const resolved = resolveEncoderOptions(options, config, readModelDefaults(files));
     const tokenizer = WordPieceTokenizer.fromModelDir(files.dir);
     checkVocabulary(tokenizer, config, files);
-    const spec = loadSpecFor(files, config, resolved);
-
-    const native = new (nativeBinding().NativeModel)();
-    try {
-      await native.load(spec);
-    } catch (error) {
-      await native.close().catch(() => undefined);
-      throw fromNativeError(error);
-    }
-    return new Encoder(files, config, tokenizer, resolved, native);
+    return new Encoder(files, config, tokenizer, resolved, await loadReplicas(files, config, resolved));
   }
 
   /**
@@ -120,7 +175,7 @@ export class Encoder {
       }
       fs.mkdirSync(outDir, { recursive: true });
       const modelFile = path.join(path.resolve(outDir), 'model.pt');
-      await encoder.#native.save(modelFile).catch((error: unknown) => {
+      await encoder.#replicas[0].handle.save(modelFile).catch((error: unknown) => {
         throw fromNativeError(error);
       });
       for (const name of COMPANION_FILES) {
@@ -137,45 +192,115 @@ export class Encoder {
 
   /** Token ids exactly as the model sees them, with [CLS]/[SEP] and truncation to maxSeqLen. */
   tokenize(texts: string[]): TokenizedText[] {
-    return this.#tokenizeAll(texts, false);
+    checkTexts(texts, false);
+    return texts.map((text) => this.#tokenizeOne(text, false));
   }
 
-  /** Encodes sentences (or `A ||| B` pairs) into vectors, off the event loop. */
+  /**
+   * Encodes sentences (or `A ||| B` pairs) into vectors, off the event loop. Any number of
+   * sentences: the scheduler batches them with other calls' by length, and the promise resolves
+   * with this call's vectors in input order.
+   */
   async encode(texts: string[] | string[][], options: EncodeOptions = {}): Promise<Embeddings> {
     const callOptions = checkPlainObject('options', options);
-    rejectUnknownOptions('encode', callOptions, ['isTokenized', 'showTokens', ...POOLING_OPTION_NAMES]);
+    rejectUnknownOptions('encode', callOptions, ENCODE_OPTION_NAMES);
     const isTokenized = callOptions.isTokenized ?? false;
     assertBoolean('isTokenized', isTokenized);
     const showTokens = callOptions.showTokens ?? false;
     assertBoolean('showTokens', showTokens);
+    const signal = callOptions.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(expectationMessage('signal', 'AbortSignal', signal));
     const pooling = POOLING_OPTION_NAMES.some((name) => callOptions[name] !== undefined)
       ? resolvePoolingOptions(callOptions, this.config.numLayers, this.options)
       : this.options;
+    checkTexts(texts, isTokenized);
+    if (this.#closing) throw closedError();
 
-    const encodings = this.#tokenizeAll(texts, isTokenized);
+    // A copy: large calls are tokenized a chunk at a time, after this function has returned.
+    const inputs: (string | string[])[] = [...texts];
     const dimension = this.#dimensionOf(pooling);
-    const { maxSeqLen, maxBatchSize } = this.options;
-    const shape = pooling.pooling === 'NONE' ? [encodings.length, maxSeqLen, dimension] : [encodings.length, dimension];
-    const rowWidth = pooling.pooling === 'NONE' ? maxSeqLen * dimension : dimension;
-    const tokens = showTokens ? encodings.map((e) => e.tokens) : undefined;
-    const spec = this.#nativePooling(pooling);
-
-    if (encodings.length <= maxBatchSize) {
-      const data = encodings.length === 0 ? new Float32Array(0) : await this.#encodeBatch(encodings, spec);
-      return new Embeddings(data, shape, tokens);
-    }
-    const data = new Float32Array(encodings.length * rowWidth);
-    for (let start = 0; start < encodings.length; start += maxBatchSize) {
-      data.set(await this.#encodeBatch(encodings.slice(start, start + maxBatchSize), spec), start * rowWidth);
-    }
+    const { maxSeqLen } = this.options;
+    const shape = pooling.pooling === 'NONE' ? [inputs.length, maxSeqLen, dimension] : [inputs.length, dimension];
+    const tokens: string[][] | undefined = showTokens ? new Array<string[]>(inputs.length) : undefined;
+    const data = await this.#scheduler.submit({
+      count: inputs.length,
+      tokenize: (start, end): TokenizedSentence[] => {
+        const sentences: TokenizedSentence[] = [];
+        for (let row = start; row < end; row++) {
+          const encoding = this.#tokenizeOne(inputs[row], isTokenized);
+          if (tokens) tokens[row] = encoding.tokens;
+          sentences.push(encoding);
+        }
+        return sentences;
+      },
+      pooling: this.#nativePooling(pooling),
+      rowWidth: pooling.pooling === 'NONE' ? maxSeqLen * dimension : dimension,
+      signal: signal as AbortSignal | undefined,
+    });
     return new Embeddings(data, shape, tokens);
   }
 
-  /** Finishes queued work, frees the model and ends its worker thread. Later calls reject with ERR_CLOSED. */
-  async close(): Promise<void> {
-    await this.#native.close().catch((error: unknown) => {
-      if ((error as { code?: string }).code !== 'ERR_CLOSED') throw fromNativeError(error);
-    });
+  /**
+   * Encodes a stream of sentence lists (bert-as-service's encode_async): yields one Embeddings per
+   * list, in input order, while later lists are already being encoded. Reading from `source`
+   * pauses while a window of sentences is in flight. Stopping the loop early cancels what is queued.
+   */
+  async *encodeStream(source: AsyncIterable<string[]> | Iterable<string[]>, options: EncodeOptions = {}): AsyncGenerator<Embeddings, void, undefined> {
+    const callOptions = checkPlainObject('options', options);
+    const isIterable = (value: unknown): boolean =>
+      value != null && (typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' || typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function');
+    if (!isIterable(source)) throw new TypeError(expectationMessage('source', 'async iterable of string arrays', source));
+    const stop = new AbortController();
+    const signal = callOptions.signal instanceof AbortSignal ? AbortSignal.any([stop.signal, callOptions.signal]) : stop.signal;
+    const inFlight: { count: number; result: Promise<Embeddings> }[] = [];
+    let inFlightSentences = 0;
+    const next = async (): Promise<Embeddings> => {
+      const { count, result } = inFlight.shift()!;
+      inFlightSentences -= count;
+      return result;
+    };
+    try {
+      for await (const texts of source) {
+        const result = this.encode(texts, { ...callOptions, signal } as EncodeOptions);
+        result.catch(() => undefined); // awaited below, in order; this only keeps it from being "unhandled" meanwhile
+        inFlight.push({ count: Array.isArray(texts) ? texts.length : 0, result });
+        inFlightSentences += inFlight[inFlight.length - 1].count;
+        while (inFlight.length > 0 && inFlightSentences >= TOKENIZE_WINDOW) yield await next();
+      }
+      while (inFlight.length > 0) yield await next();
+    } finally {
+      stop.abort();
+    }
+  }
+
+  /** Configuration and counters of the encoder and its workers, like bert-as-service's server_status. */
+  status(): EncoderStatus {
+    const now = Date.now();
+    return {
+      modelDir: this.modelDir,
+      options: this.options,
+      devices: this.#replicas.map((r) => r.device),
+      startedAt: this.#startedAt.toISOString(),
+      uptimeMs: now - this.#startedAt.getTime(),
+      ...this.#scheduler.statistics.snapshot(),
+      queuedSentences: this.#scheduler.queuedSentences,
+      outstandingSentences: this.#scheduler.outstandingSentences,
+      busyWorkers: this.#scheduler.busyReplicas,
+      closed: this.#closing !== undefined,
+      torchVersion: nativeBinding().torchVersion,
+    };
+  }
+
+  /**
+   * Finishes every call already made, then frees the models and ends their worker threads.
+   * Later calls reject with ERR_CLOSED.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#scheduler.whenIdle();
+      await Promise.all(this.#replicas.map((r) => closeHandle(r.handle)));
+    })();
+    return this.#closing;
   }
 
   #dimensionOf(pooling: ResolvedPoolingOptions): number {
@@ -195,39 +320,26 @@ export class Encoder {
     };
   }
 
-  #tokenizeAll(texts: unknown, isTokenized: boolean): TokenizedText[] {
-    if (!Array.isArray(texts)) {
-      throw new TypeError(expectationMessage('texts', isTokenized ? 'array of token arrays' : 'array of strings', texts));
-    }
+  #tokenizeOne(text: string | string[], isTokenized: boolean): Encoding {
     const maxLength = this.options.maxSeqLen;
-    return texts.map((text: unknown, i): Encoding => {
-      if (isTokenized) {
-        if (!Array.isArray(text) || text.some((token) => typeof token !== 'string')) {
-          throw new TypeError(expectationMessage(`texts[${i}]`, 'array of strings (isTokenized)', text));
-        }
-        return this.tokenizer.encodeTokenized(text as string[], undefined, { maxLength });
-      }
-      if (typeof text !== 'string') throw new TypeError(expectationMessage(`texts[${i}]`, 'string', text));
-      return this.tokenizer.encode(text, undefined, { maxLength });
-    });
+    if (isTokenized) return this.tokenizer.encodeTokenized(text as string[], undefined, { maxLength });
+    return this.tokenizer.encode(text as string, undefined, { maxLength });
   }
+}
 
-  async #encodeBatch(encodings: TokenizedText[], pooling: NativePoolingSpec): Promise<Float32Array> {
-    const batchSize = encodings.length;
-    const seqLen = Math.max(...encodings.map((e) => e.ids.length));
-    const ids = new Int32Array(batchSize * seqLen).fill(this.tokenizer.padId);
-    const typeIds = new Int32Array(batchSize * seqLen);
-    const lengths = new Int32Array(batchSize);
-    encodings.forEach((encoding, row) => {
-      ids.set(encoding.ids, row * seqLen);
-      typeIds.set(encoding.typeIds, row * seqLen);
-      lengths[row] = encoding.ids.length;
-    });
-    try {
-      const output = await this.#native.encode({ ids, typeIds, lengths, batchSize, seqLen, pooling });
-      return output.data;
-    } catch (error) {
-      throw fromNativeError(error);
+/** Checks every input's type up front, so that a call fails whole before any of it is queued. */
+function checkTexts(texts: unknown, isTokenized: boolean): void {
+  if (!Array.isArray(texts)) {
+    throw new TypeError(expectationMessage('texts', isTokenized ? 'array of token arrays' : 'array of strings', texts));
+  }
+  for (let i = 0; i < texts.length; i++) {
+    const text: unknown = texts[i];
+    if (isTokenized) {
+      if (!Array.isArray(text) || text.some((token) => typeof token !== 'string')) {
+        throw new TypeError(expectationMessage(`texts[${i}]`, 'array of strings (isTokenized)', text));
+      }
+    } else if (typeof text !== 'string') {
+      throw new TypeError(expectationMessage(`texts[${i}]`, 'string', text));
     }
   }
 }

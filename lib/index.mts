@@ -2,4 +2,4 @@
 import bertEmbed from './index.js';
 
 export const { Encoder, Embeddings, BertEmbedError, POOLING_STRATEGIES, DTYPES, WordPieceTokenizer, libtorchInfo } = bertEmbed;
-export type { EncodeOptions, TokenizedText, EncoderOptions, PoolingStrategy, Dtype, Encoding } from './index.js';
+export type { EncodeOptions, EncoderStatus, TokenizedText, EncoderOptions, PoolingStrategy, Dtype, Encoding } from './index.js';

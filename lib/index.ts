@@ -1,4 +1,5 @@
 export { Encoder, type EncodeOptions, type TokenizedText } from './encoder.js';
+export type { EncoderStatus } from './pool/encoder-status.js';
 export { Embeddings } from './embeddings.js';
 export { BertEmbedError } from './errors.js';
 export { POOLING_STRATEGIES, DTYPES, type EncoderOptions, type PoolingStrategy, type Dtype } from './options.js';

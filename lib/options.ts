@@ -30,38 +30,56 @@ export interface PoolingOptions {
 }
 
 export interface EncoderOptions extends PoolingOptions {
-  /** 'cpu' (default), 'cuda' or 'cuda:N' */
+  /** 'cpu' (default), 'cuda' or 'cuda:N'; shorthand for `devices: [device]` */
   device?: string;
+  /** devices the model replicas are placed on, round-robin (bert-as-service's device_map) */
+  devices?: string[];
+  /** model replicas, each with its own native worker thread; default one per device */
+  workers?: number;
   dtype?: Dtype;
   /** tokens per sentence including [CLS]/[SEP]; longer input is truncated. Default: the model's max_seq_length, else 25 */
   maxSeqLen?: number;
-  /** intra-op (OpenMP) threads of the model's worker thread; default 1 */
+  /** intra-op (OpenMP) threads of each worker thread; default 1 */
   threads?: number;
-  /** OpenBLAS threads (process-wide) when libtorch's BLAS is OpenBLAS; default: the machine's cores */
+  /** OpenBLAS threads (process-wide) when libtorch's BLAS is OpenBLAS; default: cores / CPU workers */
   blasThreads?: number;
   /** most sentences in one forward pass */
   maxBatchSize?: number;
+  /** most padded tokens (sentences × longest length) in one forward pass */
+  maxBatchTokens?: number;
+  /** calls with at most this many sentences jump ahead of larger ones */
+  priorityBatchSize?: number;
+  /** beyond this many unfinished sentences, encode() rejects with ERR_OVERLOADED */
+  maxQueuedSentences?: number;
 }
 
 export type ResolvedPoolingOptions = Required<PoolingOptions>;
-export type ResolvedEncoderOptions = Required<EncoderOptions>;
+export type ResolvedEncoderOptions = Omit<Required<EncoderOptions>, 'device'>;
 
 export const POOLING_OPTION_NAMES: readonly (keyof PoolingOptions)[] = ['pooling', 'layers', 'normalize', 'maskClsSep'];
 const ENCODER_OPTION_NAMES: readonly (keyof EncoderOptions)[] = [
   'device',
+  'devices',
+  'workers',
   ...POOLING_OPTION_NAMES,
   'maxSeqLen',
   'dtype',
   'threads',
   'blasThreads',
   'maxBatchSize',
+  'maxBatchTokens',
+  'priorityBatchSize',
+  'maxQueuedSentences',
 ];
 
 /**
  * Measured on 2 cores (BENCHMARKS.md, bench/cpu-threads.mjs): matrix products run in OpenBLAS, so
  * its threads carry the load, and OpenMP threads beside them only fight over the same cores.
  */
-const DEFAULT_THREADS = { intraOp: 1, blas: os.availableParallelism() };
+const DEFAULT_THREADS = { intraOp: 1, cores: os.availableParallelism() };
+const DEFAULT_MAX_BATCH_SIZE = 32;
+/** padded tokens per forward pass: 32 sentences of 256 tokens */
+const DEFAULT_MAX_BATCH_TOKENS = 8192;
 
 export interface ModelLimits {
   numLayers: number;
@@ -99,25 +117,60 @@ export function resolveEncoderOptions(
   const options = checkPlainObject('options', input ?? {});
   rejectUnknownOptions('Encoder.load', options, ENCODER_OPTION_NAMES);
 
-  const device = options.device ?? 'cpu';
-  if (typeof device !== 'string') throw new TypeError(expectationMessage('device', "'cpu', 'cuda' or 'cuda:N'", device));
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new RangeError(expectationMessage('device', "'cpu', 'cuda' or 'cuda:N'", device));
+  const devices = resolveDevices(options.device, options.devices);
+  const workers = checkInteger('workers', options.workers ?? devices.length, 1, 1024);
   const defaultMaxSeqLen = Math.min(defaults.maxSeqLen ?? 25, limits.maxPositions);
   const dtype = checkOneOf('dtype', options.dtype ?? 'float32', DTYPES);
-  if (dtype === 'float16' && device === 'cpu') {
+  if (dtype === 'float16' && devices.includes('cpu')) {
     // libtorch has no float16 matrix or LayerNorm kernels on the CPU.
     throw new RangeError(`${expectationMessage('dtype', "'float32' or 'bfloat16' on device 'cpu'", dtype)}; float16 needs a CUDA device`);
   }
 
+  const maxSeqLen = checkInteger('maxSeqLen', options.maxSeqLen ?? defaultMaxSeqLen, 2, limits.maxPositions);
+  const maxBatchSize = checkInteger('maxBatchSize', options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, 1);
   return {
-    device,
+    devices,
+    workers,
     ...resolvePoolingOptions(options, limits.numLayers, defaults),
-    maxSeqLen: checkInteger('maxSeqLen', options.maxSeqLen ?? defaultMaxSeqLen, 2, limits.maxPositions),
+    maxSeqLen,
     dtype,
     threads: checkInteger('threads', options.threads ?? DEFAULT_THREADS.intraOp, 1, 1024),
-    blasThreads: checkInteger('blasThreads', options.blasThreads ?? DEFAULT_THREADS.blas, 1, 1024),
-    maxBatchSize: checkInteger('maxBatchSize', options.maxBatchSize ?? 32, 1),
+    blasThreads: checkInteger('blasThreads', options.blasThreads ?? defaultBlasThreads(devices, workers), 1, 1024),
+    maxBatchSize,
+    maxBatchTokens: checkInteger('maxBatchTokens', options.maxBatchTokens ?? DEFAULT_MAX_BATCH_TOKENS, 1),
+    priorityBatchSize: checkInteger('priorityBatchSize', options.priorityBatchSize ?? 16, 0),
+    maxQueuedSentences: checkInteger('maxQueuedSentences', options.maxQueuedSentences ?? 1_000_000, 1),
   };
+}
+
+const DEVICE_EXPECTATION = "'cpu', 'cuda' or 'cuda:N'";
+
+function checkDevice(field: string, device: unknown): string {
+  if (typeof device !== 'string') throw new TypeError(expectationMessage(field, DEVICE_EXPECTATION, device));
+  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new RangeError(expectationMessage(field, DEVICE_EXPECTATION, device));
+  return device;
+}
+
+function resolveDevices(device: unknown, devices: unknown): string[] {
+  if (device !== undefined && devices !== undefined) {
+    throw new TypeError(`Expected either device or devices for Encoder.load but received both (${JSON.stringify(device)} and ${JSON.stringify(devices)})`);
+  }
+  if (devices === undefined) return [checkDevice('device', device ?? 'cpu')];
+  if (!Array.isArray(devices) || devices.length === 0) {
+    throw new TypeError(expectationMessage('devices', `non-empty array of ${DEVICE_EXPECTATION}`, devices));
+  }
+  return devices.map((entry, i) => checkDevice(`devices[${i}]`, entry));
+}
+
+/** The device of each replica: round-robin over the devices. */
+export function replicaDevices(options: Pick<ResolvedEncoderOptions, 'devices' | 'workers'>): string[] {
+  return Array.from({ length: options.workers }, (_, i) => options.devices[i % options.devices.length]);
+}
+
+/** OpenBLAS's pool is process-wide: split the cores between the CPU workers that share it. */
+function defaultBlasThreads(devices: string[], workers: number): number {
+  const cpuWorkers = replicaDevices({ devices, workers }).filter((device) => device === 'cpu').length;
+  return Math.max(1, Math.floor(DEFAULT_THREADS.cores / Math.max(1, cpuWorkers)));
 }
 
 /** A layer index as the native side wants it: 0 = embedding output, i = output of layer i. */

@@ -35,6 +35,9 @@ JobError captureErrors(Work&& work) {
     return {};
   } catch (const CodedError& e) {
     return {e.what(), e.code()};
+  } catch (const c10::OutOfMemoryError& e) {
+    // Device memory: the scheduler splits the batch and retries on this code.
+    return {e.what_without_backtrace(), "ERR_OUT_OF_MEMORY"};
   } catch (const c10::Error& e) {
     return {e.what_without_backtrace(), "ERR_TORCH"};
   } catch (const std::bad_alloc&) {

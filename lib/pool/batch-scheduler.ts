@@ -1,0 +1,323 @@
+/**
+ * The scheduler between encode() calls and the model replicas. Every call is queued sentence by
+ * sentence; whenever a replica is idle, a batch is cut from the queue (small calls first, then
+ * around the oldest sentence, from sentences of similar length), padded only to its own longest
+ * sentence, and its rows are copied back into each call's output in request order.
+ *
+ * Large calls are tokenized a chunk at a time, only while fewer than `tokenizeWindow` sentences
+ * wait, so memory follows the queue rather than the input and the event loop never stalls on a
+ * long tokenization.
+ */
+import { BertEmbedError, fromNativeError } from '../errors.js';
+import type { NativeBatch, NativeEncodeOutput, NativePoolingSpec } from '../native/binding.js';
+import { PendingQueue, type BatchLimits, type QueuedSentence } from './pending-queue.js';
+import { PoolStatistics } from './pool-statistics.js';
+
+export interface SchedulerLimits extends BatchLimits {
+  /** calls with at most this many sentences jump ahead of larger ones */
+  priorityBatchSize: number;
+  /** beyond this many unfinished sentences a call is refused with ERR_OVERLOADED */
+  maxQueuedSentences: number;
+  /** tokenized sentences kept waiting; the length sort chooses among these */
+  tokenizeWindow: number;
+}
+
+/** Runs one padded batch on one model replica. */
+export interface Replica {
+  readonly device: string;
+  encode(batch: NativeBatch): Promise<NativeEncodeOutput>;
+}
+
+export interface TokenizedSentence {
+  ids: number[];
+  typeIds: number[];
+}
+
+export interface ScheduledEncode {
+  count: number;
+  /** tokenizes rows [start, end) of the call's input */
+  tokenize(start: number, end: number): TokenizedSentence[];
+  pooling: NativePoolingSpec;
+  /** floats per sentence in the output */
+  rowWidth: number;
+  signal?: AbortSignal;
+}
+
+/** Sentences tokenized per step; about a millisecond of tokenizer work. */
+const TOKENIZE_CHUNK = 256;
+
+class PendingRequest {
+  readonly output: Float32Array;
+  remaining: number;
+  nextRow = 0;
+  settled = false;
+
+  constructor(
+    readonly call: ScheduledEncode,
+    readonly priority: boolean,
+    readonly resolve: (output: Float32Array) => void,
+    readonly reject: (error: unknown) => void,
+  ) {
+    this.output = new Float32Array(call.count * call.rowWidth);
+    this.remaining = call.count;
+  }
+}
+
+/** Sentences that can share a batch: same pooling, and same priority class. */
+interface PoolingGroup {
+  pooling: NativePoolingSpec;
+  priority: PendingQueue<PendingRequest>;
+  normal: PendingQueue<PendingRequest>;
+}
+
+interface ReplicaSlot {
+  replica: Replica;
+  busy: boolean;
+}
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
+}
+
+function isOutOfMemory(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return code === 'ERR_OUT_OF_MEMORY' || /out of memory/i.test(message ?? '');
+}
+
+export class BatchScheduler {
+  readonly statistics: PoolStatistics;
+  readonly #slots: ReplicaSlot[];
+  readonly #limits: SchedulerLimits;
+  readonly #padId: number;
+  readonly #groups = new Map<string, PoolingGroup>();
+  /** calls with rows still to tokenize, oldest first */
+  readonly #untokenized: PendingRequest[] = [];
+  readonly #idleWaiters: (() => void)[] = [];
+  /** sentences of calls not yet settled, for backpressure */
+  #outstanding = 0;
+  /** tokenized sentences waiting for a batch */
+  #queued = 0;
+  #inFlight = 0;
+  #nextSequence = 0;
+  #refillScheduled = false;
+
+  constructor(replicas: Replica[], limits: SchedulerLimits, padId: number) {
+    this.#slots = replicas.map((replica) => ({ replica, busy: false }));
+    this.#limits = limits;
+    this.#padId = padId;
+    this.statistics = new PoolStatistics(replicas.map((r) => r.device));
+  }
+
+  /** tokenized sentences waiting for a batch */
+  get queuedSentences(): number {
+    return this.#queued;
+  }
+
+  /** sentences of unfinished calls: queued, being encoded, or not yet tokenized */
+  get outstandingSentences(): number {
+    return this.#outstanding;
+  }
+
+  get busyReplicas(): number {
+    return this.#inFlight;
+  }
+
+  submit(call: ScheduledEncode): Promise<Float32Array> {
+    if (call.signal?.aborted) return Promise.reject(abortError(call.signal));
+    if (this.#outstanding + call.count > this.#limits.maxQueuedSentences) {
+      return Promise.reject(
+        new BertEmbedError(
+          `The encoder is overloaded: ${this.#outstanding} sentences are waiting and this call adds ${call.count}, ` +
+            `over maxQueuedSentences ${this.#limits.maxQueuedSentences}; retry later or raise maxQueuedSentences`,
+          'ERR_OVERLOADED',
+        ),
+      );
+    }
+    this.statistics.recordRequest(call.count);
+    if (call.count === 0) return Promise.resolve(new Float32Array(0));
+
+    return new Promise<Float32Array>((resolve, reject) => {
+      const priority = call.count <= this.#limits.priorityBatchSize;
+      const request = new PendingRequest(call, priority, resolve, reject);
+      this.#outstanding += call.count;
+      call.signal?.addEventListener('abort', () => this.#fail(request, abortError(call.signal!)), { once: true });
+      if (priority) {
+        // Small calls are tokenized at once, whatever waits: they go first anyway.
+        this.#tokenizeRows(request, call.count);
+      } else {
+        this.#untokenized.push(request);
+        this.#refill(true);
+      }
+      this.#pump();
+    });
+  }
+
+  /** Resolves once nothing is queued or running. */
+  whenIdle(): Promise<void> {
+    if (this.#outstanding === 0 && this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #groupFor(pooling: NativePoolingSpec): PoolingGroup {
+    const key = JSON.stringify(pooling);
+    let group = this.#groups.get(key);
+    if (!group) {
+      group = { pooling, priority: new PendingQueue(), normal: new PendingQueue() };
+      this.#groups.set(key, group);
+    }
+    return group;
+  }
+
+  #tokenizeRows(request: PendingRequest, rows: number): void {
+    const start = request.nextRow;
+    const end = Math.min(request.call.count, start + rows);
+    const group = this.#groupFor(request.call.pooling);
+    const queue = request.priority ? group.priority : group.normal;
+    const sentences = request.call.tokenize(start, end);
+    let tokens = 0;
+    sentences.forEach((sentence, i) => {
+      queue.push(request, start + i, sentence.ids, sentence.typeIds, this.#nextSequence++);
+      tokens += sentence.ids.length;
+    });
+    this.statistics.recordTokens(tokens);
+    this.#queued += end - start;
+    request.nextRow = end;
+  }
+
+  /**
+   * Tokenizes the oldest large calls until the window is full: one chunk now when `now` (so a
+   * batch can start at once), the rest a chunk per turn of the event loop.
+   */
+  #refill(now: boolean): void {
+    if (now) this.#refillChunk();
+    if (this.#refillScheduled || this.#queued >= this.#limits.tokenizeWindow || this.#untokenized.length === 0) return;
+    this.#refillScheduled = true;
+    setImmediate(() => {
+      this.#refillScheduled = false;
+      this.#refillChunk();
+      this.#pump();
+      this.#refill(false);
+    });
+  }
+
+  #refillChunk(): void {
+    const request = this.#untokenized[0];
+    if (!request || this.#queued >= this.#limits.tokenizeWindow) return;
+    try {
+      this.#tokenizeRows(request, Math.min(TOKENIZE_CHUNK, this.#limits.tokenizeWindow - this.#queued));
+    } catch (error) {
+      this.#fail(request, error);
+      return;
+    }
+    if (request.nextRow === request.call.count) this.#untokenized.shift();
+  }
+
+  /** The queue to cut the next batch from: any small call first, else the oldest sentence's. */
+  #nextQueue(): { group: PoolingGroup; queue: PendingQueue<PendingRequest> } | undefined {
+    let best: { group: PoolingGroup; queue: PendingQueue<PendingRequest> } | undefined;
+    let bestRank = Infinity;
+    for (const [key, group] of this.#groups) {
+      if (group.priority.size === 0 && group.normal.size === 0) {
+        this.#groups.delete(key); // a per-call pooling override nobody uses any more
+        continue;
+      }
+      for (const [queue, offset] of [[group.priority, 0], [group.normal, Number.MAX_SAFE_INTEGER / 2]] as const) {
+        const rank = queue.size > 0 ? offset + queue.oldestSequence() : Infinity;
+        if (rank < bestRank) {
+          bestRank = rank;
+          best = { group, queue };
+        }
+      }
+    }
+    return best;
+  }
+
+  #pump(): void {
+    for (const slot of this.#slots) {
+      if (slot.busy) continue;
+      const next = this.#nextQueue();
+      if (!next) break;
+      const taken = next.queue.takeBatch(this.#limits);
+      this.#queued -= taken.length;
+      const batch = taken.filter((sentence) => !sentence.request.settled);
+      if (batch.length === 0) continue;
+      slot.busy = true;
+      this.#inFlight++;
+      void this.#run(slot, batch, next.group.pooling).finally(() => {
+        slot.busy = false;
+        this.#inFlight--;
+        this.#refill(true);
+        this.#pump();
+        this.#wakeIdleWaiters();
+      });
+    }
+  }
+
+  async #run(slot: ReplicaSlot, batch: QueuedSentence<PendingRequest>[], pooling: NativePoolingSpec): Promise<void> {
+    const seqLen = Math.max(...batch.map((s) => s.ids.length));
+    const ids = new Int32Array(batch.length * seqLen).fill(this.#padId);
+    const typeIds = new Int32Array(batch.length * seqLen);
+    const lengths = new Int32Array(batch.length);
+    batch.forEach((sentence, i) => {
+      ids.set(sentence.ids, i * seqLen);
+      typeIds.set(sentence.typeIds, i * seqLen);
+      lengths[i] = sentence.ids.length;
+    });
+    const started = performance.now();
+    try {
+      const output = await slot.replica.encode({ ids, typeIds, lengths, batchSize: batch.length, seqLen, pooling });
+      this.statistics.recordBatch(this.#slots.indexOf(slot), batch.length, seqLen, lengths, performance.now() - started);
+      this.#deliver(batch, output.data);
+    } catch (error) {
+      if (isOutOfMemory(error) && batch.length > 1) {
+        // Halves may fit where the whole batch did not (device memory).
+        const half = Math.ceil(batch.length / 2);
+        await this.#run(slot, batch.slice(0, half), pooling);
+        await this.#run(slot, batch.slice(half), pooling);
+        return;
+      }
+      const failure = fromNativeError(error);
+      for (const sentence of batch) this.#fail(sentence.request, failure);
+    }
+  }
+
+  #deliver(batch: QueuedSentence<PendingRequest>[], data: Float32Array): void {
+    batch.forEach((sentence, i) => {
+      const request = sentence.request;
+      if (request.settled) return;
+      const width = request.call.rowWidth;
+      request.output.set(data.subarray(i * width, (i + 1) * width), sentence.row * width);
+      if (--request.remaining === 0) {
+        this.#settle(request);
+        request.resolve(request.output);
+      }
+    });
+  }
+
+  #settle(request: PendingRequest): void {
+    request.settled = true;
+    this.#outstanding -= request.call.count;
+  }
+
+  /** Settles a call with an error and drops its sentences still waiting. */
+  #fail(request: PendingRequest, error: unknown): void {
+    if (request.settled) return;
+    this.#settle(request);
+    request.reject(error);
+    const untokenizedAt = this.#untokenized.indexOf(request);
+    if (untokenizedAt >= 0) this.#untokenized.splice(untokenizedAt, 1);
+    for (const group of this.#groups.values()) {
+      for (const queue of [group.priority, group.normal]) {
+        const before = queue.size;
+        queue.prune((sentence) => sentence.request === request);
+        this.#queued -= before - queue.size;
+      }
+    }
+    this.#refill(false);
+    this.#wakeIdleWaiters();
+  }
+
+  #wakeIdleWaiters(): void {
+    if (this.#outstanding === 0 && this.#inFlight === 0) this.#idleWaiters.splice(0).forEach((wake) => wake());
+  }
+}

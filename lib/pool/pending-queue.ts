@@ -1,0 +1,116 @@
+/**
+ * Pending sentences bucketed by token length. Batches are cut around the oldest sentence (so no
+ * request starves) from the buckets nearest its length (so padding stays small), in
+ * O(maxSeqLen + batch) per batch however long the queue is.
+ */
+export interface QueuedSentence<R> {
+  request: R;
+  /** row of the sentence in its request's output */
+  row: number;
+  ids: number[];
+  typeIds: number[];
+  /** arrival order, for fairness */
+  sequence: number;
+}
+
+export interface BatchLimits {
+  maxBatchSize: number;
+  /** padded cost: batch size × longest length */
+  maxBatchTokens: number;
+}
+
+export class PendingQueue<R> {
+  readonly #buckets: QueuedSentence<R>[][] = [];
+  readonly #heads: number[] = [];
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** `sequence` orders arrivals across every queue of a scheduler. */
+  push(request: R, row: number, ids: number[], typeIds: number[], sequence: number): void {
+    const length = ids.length;
+    while (this.#buckets.length <= length) {
+      this.#buckets.push([]);
+      this.#heads.push(0);
+    }
+    this.#buckets[length].push({ request, row, ids, typeIds, sequence });
+    this.#size++;
+  }
+
+  /** Drops the sentences `isDead` picks (cancelled requests), wherever they wait. */
+  prune(isDead: (sentence: QueuedSentence<R>) => boolean): void {
+    for (let length = 0; length < this.#buckets.length; length++) {
+      const live = this.#bucket(length).filter((sentence) => !isDead(sentence));
+      this.#size -= this.#buckets[length].length - this.#heads[length] - live.length;
+      this.#buckets[length] = live;
+      this.#heads[length] = 0;
+    }
+  }
+
+  /**
+   * Takes a batch: the oldest sentence, then sentences from the buckets closest to its length,
+   * alternating shorter and longer, while the batch stays within `limits`.
+   */
+  takeBatch(limits: BatchLimits): QueuedSentence<R>[] {
+    const oldestLength = this.#oldestLength();
+    if (oldestLength < 0) return [];
+    const batch: QueuedSentence<R>[] = [];
+    let longest = 0;
+    const fits = (length: number): boolean =>
+      batch.length < limits.maxBatchSize && (batch.length + 1) * Math.max(longest, length) <= Math.max(limits.maxBatchTokens, length);
+    const drain = (length: number): boolean => {
+      while (this.#heads[length] < this.#buckets[length].length) {
+        if (!fits(length)) return false;
+        batch.push(this.#buckets[length][this.#heads[length]++]);
+        this.#size--;
+        longest = Math.max(longest, length);
+      }
+      this.#compact(length);
+      return true;
+    };
+    if (!drain(oldestLength)) return batch;
+    // A shorter bucket that does not fit means the batch is full; a longer one only that longer
+    // sentences no longer fit, so shorter ones are still taken.
+    let longerOpen = true;
+    for (let distance = 1; distance < this.#buckets.length; distance++) {
+      const shorter = oldestLength - distance;
+      const longer = oldestLength + distance;
+      if (shorter < 0 && (!longerOpen || longer >= this.#buckets.length)) break;
+      if (shorter >= 0 && !drain(shorter)) break;
+      if (longerOpen && longer < this.#buckets.length) longerOpen = drain(longer);
+    }
+    return batch;
+  }
+
+  /** Arrival number of the oldest waiting sentence; Infinity when none waits. */
+  oldestSequence(): number {
+    const length = this.#oldestLength();
+    return length < 0 ? Infinity : this.#buckets[length][this.#heads[length]].sequence;
+  }
+
+  #bucket(length: number): QueuedSentence<R>[] {
+    return this.#buckets[length].slice(this.#heads[length]);
+  }
+
+  #compact(length: number): void {
+    if (this.#heads[length] === this.#buckets[length].length) {
+      this.#buckets[length] = [];
+      this.#heads[length] = 0;
+    }
+  }
+
+  #oldestLength(): number {
+    let best = -1;
+    let bestSequence = Infinity;
+    for (let length = 0; length < this.#buckets.length; length++) {
+      const head = this.#buckets[length][this.#heads[length]];
+      if (head && head.sequence < bestSequence) {
+        best = length;
+        bestSequence = head.sequence;
+      }
+    }
+    return best;
+  }
+}
