@@ -104,8 +104,8 @@ async function loadReplicas(files: ModelFiles, config: BertModelConfig, options:
   return replicas;
 }
 
-/** For tests: the scheduler and replicas behind an encoder (not part of the public API). */
-export const encoderInternals = new WeakMap<Encoder, { scheduler: BatchScheduler; replicas: Replica[] }>();
+/** For tests and bench/: what lies behind an encoder (not part of the public API). */
+export const encoderInternals = new WeakMap<Encoder, { scheduler: BatchScheduler; replicas: Replica[]; nativePooling: () => NativePoolingSpec }>();
 
 export class Encoder {
   /** the options in force, defaults filled in */
@@ -142,7 +142,7 @@ export class Encoder {
       },
       tokenizer.padId,
     );
-    encoderInternals.set(this, { scheduler: this.#scheduler, replicas });
+    encoderInternals.set(this, { scheduler: this.#scheduler, replicas, nativePooling: () => this.#nativePooling(this.options) });
     this.dimension = this.#dimensionOf(options);
   }
 

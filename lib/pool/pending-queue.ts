@@ -17,6 +17,11 @@ export interface BatchLimits {
   maxBatchSize: number;
   /** padded cost: batch size × longest length */
   maxBatchTokens: number;
+  /**
+   * 'length' (default): sentences of similar length batch together. 'arrival': strictly in
+   * arrival order, as a fixed-order batcher would; kept to measure what the sort buys (bench/).
+   */
+  order?: 'length' | 'arrival';
 }
 
 export class PendingQueue<R> {
@@ -60,6 +65,15 @@ export class PendingQueue<R> {
     let longest = 0;
     const fits = (length: number): boolean =>
       batch.length < limits.maxBatchSize && (batch.length + 1) * Math.max(longest, length) <= Math.max(limits.maxBatchTokens, length);
+    if (limits.order === 'arrival') {
+      for (let length = oldestLength; length >= 0 && fits(length); length = this.#oldestLength()) {
+        batch.push(this.#buckets[length][this.#heads[length]++]);
+        this.#size--;
+        longest = Math.max(longest, length);
+        this.#compact(length);
+      }
+      return batch;
+    }
     const drain = (length: number): boolean => {
       while (this.#heads[length] < this.#buckets[length].length) {
         if (!fits(length)) return false;

@@ -13,6 +13,8 @@ export interface PoolCounters {
   tokens: number;
   batches: number;
   meanBatchSize: number;
+  /** token positions computed, padding included */
+  paddedTokens: number;
   /** share of the computed token positions that were padding */
   paddingRatio: number;
   workers: WorkerStatus[];
@@ -60,6 +62,7 @@ export class PoolStatistics {
       tokens: this.#tokens,
       batches: this.#batches,
       meanBatchSize: this.#batches === 0 ? 0 : this.#batchedSentences / this.#batches,
+      paddedTokens: this.#paddedTokens,
       paddingRatio: this.#paddedTokens === 0 ? 0 : 1 - this.#realTokens / this.#paddedTokens,
       workers: this.#workers.map((w) => ({ ...w })),
     };

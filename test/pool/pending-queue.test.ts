@@ -53,7 +53,7 @@ describe('PendingQueue.takeBatch', () => {
       expect(taken.size).toBe(lengths.length);
       expect(queue.oldestSequence()).toBe(Infinity);
 
-      // Arrival order under the same limits, as a fixed-order batcher would cut it.
+      // Arrival order under the same limits, as a fixed-order batcher cuts it, by hand and by the queue.
       const arrivalBatches: number[][] = [];
       let current: number[] = [];
       for (const length of lengths) {
@@ -65,6 +65,10 @@ describe('PendingQueue.takeBatch', () => {
         current.push(length);
       }
       arrivalBatches.push(current);
+      const inArrivalOrder = fill(lengths);
+      const queueArrivalBatches: number[][] = [];
+      while (inArrivalOrder.size > 0) queueArrivalBatches.push(inArrivalOrder.takeBatch({ ...limits, order: 'arrival' }).map((s) => s.ids.length));
+      expect(queueArrivalBatches).toEqual(arrivalBatches);
       const real = lengths.reduce((a, b) => a + b, 0);
       const sortedPadding = 1 - real / paddedCost(sortedBatches);
       const arrivalPadding = 1 - real / paddedCost(arrivalBatches);
