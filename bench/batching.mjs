@@ -10,18 +10,13 @@
 //
 // Prints a Markdown table; ratios are against bert-as-service style (fixed, 1 worker) measured in
 // the same run. The vectors of every run are checked against the first run's (padding must not change them).
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Encoder } from '../dist/index.js';
 import { encoderInternals } from '../dist/encoder.js';
 import { BatchScheduler } from '../dist/pool/batch-scheduler.js';
-import { makeCheckpoint } from '../scripts/make-checkpoint.mjs';
+import { randomWeightCheckpoint, readStsPairs } from '../scripts/example-fixtures.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const shared = process.env.BERT_EMBED_SHARED ?? path.resolve(root, '..', 'shared');
 const { values: args } = parseArgs({
   options: {
     'max-seq-len': { type: 'string', default: '64' },
@@ -32,21 +27,9 @@ const { values: args } = parseArgs({
 });
 const maxSeqLen = Number(args['max-seq-len']);
 const rounds = Number(args.rounds);
-
-let modelDir = args.model;
-if (!modelDir) {
-  modelDir = path.join(root, '.fixtures', 'example-minilm');
-  if (!fs.existsSync(path.join(modelDir, 'model.safetensors'))) {
-    await makeCheckpoint({ configPath: path.join(shared, 'models', 'all-MiniLM-L6-v2', 'config.json'), outDir: modelDir });
-  }
-}
-
-const sentences = fs
-  .readFileSync(path.join(shared, 'data', 'stsbenchmark', 'sts-test.csv'), 'utf8')
-  .split('\n')
-  .map((line) => line.split('\t'))
-  .filter((columns) => columns.length >= 7)
-  .flatMap((columns) => [columns[5], columns[6]])
+const modelDir = args.model ?? (await randomWeightCheckpoint());
+const sentences = readStsPairs('test')
+  .flatMap((pair) => [pair.first, pair.second])
   .slice(0, Number(args.sentences));
 
 /** A replica whose batches are padded to maxSeqLen before they run, as bert-as-service pads. */

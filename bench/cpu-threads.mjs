@@ -6,9 +6,10 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomWeightCheckpoint, sharedDir } from '../scripts/example-fixtures.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const modelDir = process.argv[2] ?? path.join(root, '.fixtures', 'example-minilm');
+const modelDir = process.argv[2] ?? (await randomWeightCheckpoint());
 const cores = os.availableParallelism();
 
 const child = `
@@ -26,7 +27,7 @@ const child = `
     await encoder.close();
   })();`;
 
-const shared = process.env.BERT_EMBED_SHARED ?? path.resolve(root, '..', 'shared');
+const shared = sharedDir;
 console.log(`| intra-op threads | OpenBLAS threads | sentences/s |\n| --- | --- | --- |`);
 for (let threads = 1; threads <= cores; threads++) {
   for (let blasThreads = 1; blasThreads <= cores; blasThreads++) {

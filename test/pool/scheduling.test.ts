@@ -4,12 +4,14 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BertEmbedError, Encoder } from '../../lib/index.js';
 import { encoderInternals } from '../../lib/encoder.js';
-import type { NativeBatch } from '../../lib/native/binding.js';
+import { nativeBinding, type NativeBatch } from '../../lib/native/binding.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
 import { expectVectorsClose } from '../helpers/compare.js';
 import { stsSentences } from '../helpers/sts.js';
 
 const sentences = stsSentences('dev');
+const hasCuda = nativeBinding().cudaDeviceCount() > 0;
+if (hasCuda) console.warn('[skipped] CUDA is present: the load-failure test on a CPU-only build does not apply');
 const OPTIONS = { maxSeqLen: 64, maxBatchSize: 16 } as const;
 
 let reference: Encoder;
@@ -182,6 +184,14 @@ describe('workers and status', () => {
     } finally {
       await encoder.close();
     }
+  });
+
+  // With a CUDA device present this failure cannot happen; the test is skipped and says so.
+  it.skipIf(hasCuda)('fails the whole load, closing the replicas that loaded, when one device cannot serve', async () => {
+    await expect(Encoder.load(checkpointDir('tiny'), { ...OPTIONS, devices: ['cpu', 'cuda:0'] })).rejects.toMatchObject({
+      name: 'BertEmbedError',
+      code: 'ERR_CUDA_UNAVAILABLE',
+    });
   });
 
   it('reports configuration, counters, padding and queue like server_status', async () => {

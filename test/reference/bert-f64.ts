@@ -5,20 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openSafetensors, type SafetensorsFile } from './safetensors-reader.js';
+import type { BertConfigJson } from '../../scripts/make-checkpoint.mjs';
 
-export interface BertConfigLike {
-  hidden_size: number;
-  num_attention_heads: number;
-  num_hidden_layers: number;
-  intermediate_size: number;
-  vocab_size: number;
-  max_position_embeddings: number;
-  type_vocab_size: number;
-  layer_norm_eps?: number;
-  hidden_act?: string;
-  position_embedding_type?: string;
-  [key: string]: unknown;
-}
+/** config.json as the fixture script writes it; the reference reads only the standard BERT fields. */
+export type BertConfigLike = BertConfigJson & { position_embedding_type?: string };
 
 /** y = x W^T + b with W row-major [outFeatures, inFeatures]. */
 export interface ReferenceLinear {
