@@ -1,18 +1,18 @@
 /** Encoder: the public face of one model replica. Tokenizes in JS, encodes on a native worker thread. */
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Embeddings } from './embeddings.js';
 import { BertEmbedError, fromNativeError } from './errors.js';
-import { readBertConfig, type BertModelConfig } from './model/bert-config.js';
-import { locateModelFiles, type ModelFiles } from './model/model-files.js';
+import type { BertModelConfig } from './model/bert-config.js';
+import { describeModel } from './model/model-description.js';
+import type { ModelFiles } from './model/model-files.js';
 import { indexSafetensors } from './model/safetensors-index.js';
-import { readModelDefaults } from './model/sentence-transformers.js';
 import { nativeBinding, type NativeLoadSpec, type NativeModelHandle, type NativePoolingSpec } from './native/binding.js';
 import {
   absoluteLayer,
   POOLING_OPTION_NAMES,
   replicaDevices,
-  resolveEncoderOptions,
   resolvePoolingOptions,
   type EncoderOptions,
   type PoolingOptions,
@@ -56,16 +56,6 @@ const COMPANION_FILES = [
   'modules.json',
   '1_Pooling/config.json',
 ];
-
-function checkVocabulary(tokenizer: WordPieceTokenizer, config: BertModelConfig, files: ModelFiles): void {
-  if (tokenizer.vocabSize > config.vocabSize) {
-    throw new BertEmbedError(
-      `${files.dir}: the vocabulary has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${config.vocabSize}; ` +
-        'ids past the embedding table would be out of range',
-      'ERR_MODEL_CONFIG',
-    );
-  }
-}
 
 function loadSpecFor(files: ModelFiles, config: BertModelConfig, options: ResolvedEncoderOptions, device: string): NativeLoadSpec {
   const common = { path: files.weights.path, device, dtype: options.dtype, threads: options.threads, blasThreads: options.blasThreads };
@@ -153,12 +143,7 @@ export class Encoder {
    * over `devices`, each served by its own native thread.
    */
   static async load(modelPath: string, options?: EncoderOptions): Promise<Encoder> {
-    if (typeof modelPath !== 'string') throw new TypeError(expectationMessage('modelPath', 'string', modelPath));
-    const files = locateModelFiles(modelPath);
-    const config = readBertConfig(files.configJson);
-    const resolved = resolveEncoderOptions(options, config, readModelDefaults(files));
-    const tokenizer = WordPieceTokenizer.fromModelDir(files.dir);
-    checkVocabulary(tokenizer, config, files);
+    const { files, config, options: resolved, tokenizer } = describeModel(modelPath, options);
     return new Encoder(files, config, tokenizer, resolved, await loadReplicas(files, config, resolved));
   }
 
@@ -252,6 +237,7 @@ export class Encoder {
     if (!isIterable(source)) throw new TypeError(expectationMessage('source', 'async iterable of string arrays', source));
     const stop = new AbortController();
     const signal = callOptions.signal instanceof AbortSignal ? AbortSignal.any([stop.signal, callOptions.signal]) : stop.signal;
+    setMaxListeners(0, signal); // one listener per call in flight, each removed when its call settles
     const inFlight: { count: number; result: Promise<Embeddings> }[] = [];
     let inFlightSentences = 0;
     const next = async (): Promise<Embeddings> => {

@@ -15,6 +15,13 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
+/** Elements of every tensor in the file (a model's parameter count, buffers included). */
+export function safetensorsElementCount(file: string): number {
+  let total = 0;
+  for (const entry of readHeader(file).entries.values()) total += entry.shape.reduce((a, b) => a * b, 1);
+  return total;
+}
+
 function formatError(file: string, message: string): BertEmbedError {
   return new BertEmbedError(`${file}: ${message}`, 'ERR_MODEL_FORMAT');
 }

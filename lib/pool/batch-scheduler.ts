@@ -51,6 +51,8 @@ class PendingRequest {
   remaining: number;
   nextRow = 0;
   settled = false;
+  /** removes the abort listener, so long-lived signals do not collect one per call */
+  detach: () => void = () => undefined;
 
   constructor(
     readonly call: ScheduledEncode,
@@ -140,7 +142,12 @@ export class BatchScheduler {
       const priority = call.count <= this.#limits.priorityBatchSize;
       const request = new PendingRequest(call, priority, resolve, reject);
       this.#outstanding += call.count;
-      call.signal?.addEventListener('abort', () => this.#fail(request, abortError(call.signal!)), { once: true });
+      const signal = call.signal;
+      if (signal) {
+        const onAbort = (): void => this.#fail(request, abortError(signal));
+        signal.addEventListener('abort', onAbort, { once: true });
+        request.detach = () => signal.removeEventListener('abort', onAbort);
+      }
       if (priority) {
         // Small calls are tokenized at once, whatever waits: they go first anyway.
         this.#tokenizeRows(request, call.count);
@@ -296,6 +303,7 @@ export class BatchScheduler {
 
   #settle(request: PendingRequest): void {
     request.settled = true;
+    request.detach();
     this.#outstanding -= request.call.count;
   }
 

@@ -1,0 +1,70 @@
+/** `bert-embed encode`: sentences from files or stdin to vectors, streamed in constant memory. */
+import { Command, Option } from 'commander';
+import { Encoder } from '../../encoder.js';
+import { addEncoderFlags, addModelFlags, asFlagError, encoderOptionsFrom, resolveModelDir, type EncoderFlagValues } from '../encoder-flags.js';
+import { addInputFlags, checkReadable, inputOptionsFrom, totalLines, type InputFlagValues } from '../input-flags.js';
+import { chunked, readSentences } from '../input/sentences.js';
+import type { SourceLine } from '../input/line-reader.js';
+import { OUTPUT_FORMATS, openVectorSink, outputFormatOf, type OutputFormat } from '../output/vector-sink.js';
+import { createProgress } from '../progress.js';
+
+/** Sentences handed to the encoder at a time; the encoder keeps several chunks in flight. */
+const CHUNK = 256;
+
+export function encodeCommand(): Command {
+  const command = new Command('encode').description('encode sentences into vectors (.npy, JSON lines or raw float32)');
+  addInputFlags(command);
+  addModelFlags(command);
+  addEncoderFlags(command);
+  return command
+    .option('-o, --output <file>', 'output file: .npy, .jsonl or .f32 (default: JSON lines on stdout)')
+    .addOption(new Option('--format <format>', 'output format (default: from the output file name)').choices(OUTPUT_FORMATS))
+    .option('--show-tokens', 'JSON lines: add the tokens the model saw')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  bert-embed encode -m ./all-MiniLM-L6-v2 sentences.txt -o vectors.npy
+  cat sentences.txt | bert-embed encode -m ./model --normalize > vectors.jsonl
+  bert-embed encode -m ./model --field text docs.jsonl -o docs.npy
+  bert-embed encode -m ./model --column 6 --column 7 sts-test.csv --input-format tsv -o pairs.f32
+  bert-embed encode -m sentence-transformers/all-MiniLM-L6-v2 --pooling NONE -o tokens.npy notes.txt`,
+    )
+    .action(async (files: string[], flags: InputFlagValues & Record<string, unknown>) => runEncode(files, flags));
+}
+
+async function runEncode(files: string[], flags: InputFlagValues & Record<string, unknown>): Promise<void> {
+  const sources = files.length > 0 ? files : ['-'];
+  const input = inputOptionsFrom(sources, flags);
+  const output = flags.output as string | undefined;
+  const format = outputFormatOf(output, flags.format as OutputFormat | undefined);
+  const options = encoderOptionsFrom(flags as EncoderFlagValues);
+  checkReadable(sources);
+
+  const modelDir = await resolveModelDir(flags as { model: string; revision: string; quiet?: boolean });
+  const encoder = await Encoder.load(modelDir, options).catch((error: unknown) => {
+    throw asFlagError(error);
+  });
+  try {
+    const rowShape = encoder.options.pooling === 'NONE' ? [encoder.options.maxSeqLen, encoder.dimension] : [encoder.dimension];
+    const quiet = Boolean(flags.quiet);
+    const progress = createProgress('sentences', quiet || !process.stderr.isTTY ? undefined : await totalLines(sources, input), quiet);
+    const sink = await openVectorSink(output, format, rowShape, { withSource: sources.length > 1 });
+    const places: SourceLine[][] = [];
+    const texts = (async function* () {
+      for await (const chunk of chunked(readSentences(sources, input), CHUNK)) {
+        places.push(chunk);
+        yield chunk.map((sentence) => sentence.text);
+      }
+    })();
+    for await (const embeddings of encoder.encodeStream(texts, { showTokens: Boolean(flags.showTokens) })) {
+      const chunk = places.shift()!;
+      await sink.write(embeddings, chunk);
+      progress.advance(chunk.length);
+    }
+    await sink.close();
+    progress.finish();
+  } finally {
+    await encoder.close();
+  }
+}

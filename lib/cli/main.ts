@@ -1,0 +1,63 @@
+/**
+ * The `bert-embed` command line. Exit codes: 0 success, 1 runtime failure (a bad file, a model
+ * that cannot load, no network), 2 usage error (bad flags or arguments). Errors go to stderr in
+ * one line.
+ */
+import { Command, CommanderError } from 'commander';
+import { encodeCommand } from './commands/encode.js';
+import { exportCommand } from './commands/export.js';
+import { infoCommand } from './commands/info.js';
+import { tokenizeCommand } from './commands/tokenize.js';
+import { benchCommand } from './commands/bench.js';
+import { UsageError } from './usage-error.js';
+
+const EXIT_USAGE = 2;
+const EXIT_FAILURE = 1;
+
+function program(version: string): Command {
+  const root = new Command('bert-embed')
+    .description('BERT sentence embeddings on the command line: encode files, tokenize, inspect and export models, benchmark')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  bert-embed encode -m ./all-MiniLM-L6-v2 sentences.txt -o vectors.npy
+  bert-embed tokenize -m ./bert-base-uncased < sentences.txt
+  bert-embed info -m sentence-transformers/all-MiniLM-L6-v2
+  bert-embed export ./all-MiniLM-L6-v2 ./all-MiniLM-L6-v2-ts
+  bert-embed bench -m ./all-MiniLM-L6-v2`,
+    );
+  for (const command of [encodeCommand(), tokenizeCommand(), infoCommand(), exportCommand(), benchCommand()]) root.addCommand(command);
+  // Every command throws instead of exiting, so that main() picks the exit code.
+  const exitOverride = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(exitOverride);
+  };
+  exitOverride(root);
+  return root;
+}
+
+function errorLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*\n\s*/g, ' ');
+}
+
+export async function main(argv: string[], version: string): Promise<number> {
+  // `bert-embed encode … | head` closes the pipe early: that is not a failure.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+  });
+  try {
+    await program(version).parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander has printed its message already
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    process.stderr.write(`bert-embed: ${errorLine(error)}\n`);
+    return error instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Everything about a model that can be known without loading its weights: its files, config.json,
+ * the options in force (defaults filled in) and its tokenizer. Encoder.load starts here; so do the
+ * CLI's tokenize and info.
+ */
+import { BertEmbedError } from '../errors.js';
+import { resolveEncoderOptions, type EncoderOptions, type ResolvedEncoderOptions } from '../options.js';
+import { WordPieceTokenizer } from '../tokenizer/index.js';
+import { expectationMessage } from '../validation.js';
+import { readBertConfig, type BertModelConfig } from './bert-config.js';
+import { locateModelFiles, type ModelFiles } from './model-files.js';
+import { readModelDefaults } from './sentence-transformers.js';
+
+export interface ModelDescription {
+  files: ModelFiles;
+  config: BertModelConfig;
+  options: ResolvedEncoderOptions;
+  tokenizer: WordPieceTokenizer;
+}
+
+export function describeModel(modelPath: unknown, options?: EncoderOptions): ModelDescription {
+  if (typeof modelPath !== 'string') throw new TypeError(expectationMessage('modelPath', 'string', modelPath));
+  const files = locateModelFiles(modelPath);
+  const config = readBertConfig(files.configJson);
+  const resolved = resolveEncoderOptions(options, config, readModelDefaults(files));
+  const tokenizer = WordPieceTokenizer.fromModelDir(files.dir);
+  if (tokenizer.vocabSize > config.vocabSize) {
+    throw new BertEmbedError(
+      `${files.dir}: the vocabulary has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${config.vocabSize}; ` +
+        'ids past the embedding table would be out of range',
+      'ERR_MODEL_CONFIG',
+    );
+  }
+  return { files, config, options: resolved, tokenizer };
+}
