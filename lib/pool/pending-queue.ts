@@ -33,6 +33,11 @@ export class PendingQueue<R> {
     return this.#size;
   }
 
+  /** entries the buckets still hold, taken ones included; stays within about twice `size` */
+  get retainedEntries(): number {
+    return this.#buckets.reduce((sum, bucket) => sum + bucket.length, 0);
+  }
+
   /** `sequence` orders arrivals across every queue of a scheduler. */
   push(request: R, row: number, ids: number[], typeIds: number[], sequence: number): void {
     const length = ids.length;
@@ -75,14 +80,18 @@ export class PendingQueue<R> {
       return batch;
     }
     const drain = (length: number): boolean => {
+      let fitted = true;
       while (this.#heads[length] < this.#buckets[length].length) {
-        if (!fits(length)) return false;
+        if (!fits(length)) {
+          fitted = false;
+          break;
+        }
         batch.push(this.#buckets[length][this.#heads[length]++]);
         this.#size--;
         longest = Math.max(longest, length);
       }
       this.#compact(length);
-      return true;
+      return fitted;
     };
     if (!drain(oldestLength)) return batch;
     // A shorter bucket that does not fit means the batch is full; a longer one only that longer
@@ -108,9 +117,19 @@ export class PendingQueue<R> {
     return this.#buckets[length].slice(this.#heads[length]);
   }
 
+  /**
+   * Drops taken sentences from the front of a bucket. A bucket that never empties (sentences of a
+   * common length keep arriving) would otherwise keep every sentence it ever held, and with them
+   * their calls' outputs.
+   */
   #compact(length: number): void {
-    if (this.#heads[length] === this.#buckets[length].length) {
+    const head = this.#heads[length];
+    const bucket = this.#buckets[length];
+    if (head === bucket.length) {
       this.#buckets[length] = [];
+      this.#heads[length] = 0;
+    } else if (head >= 64 && head * 2 >= bucket.length) {
+      this.#buckets[length] = bucket.slice(head);
       this.#heads[length] = 0;
     }
   }

@@ -87,4 +87,16 @@ describe('PendingQueue.takeBatch', () => {
     while (queue.size > 0) rest.push(...queue.takeBatch({ maxBatchSize: 32, maxBatchTokens: 8192 }).map((s) => s.request));
     expect(rest.sort((a, b) => a - b)).toEqual(expected);
   });
+
+  it('lets go of taken sentences even when their bucket never empties', () => {
+    // A steady stream of one length: the bucket always has sentences waiting behind those taken.
+    const queue = new PendingQueue<number>();
+    let sequence = 0;
+    for (let round = 0; round < 2000; round++) {
+      for (let i = 0; i < 40; i++) queue.push(sequence, sequence, [1, 2, 3], [0, 0, 0], sequence++);
+      queue.takeBatch({ maxBatchSize: 32, maxBatchTokens: 8192 });
+      expect(queue.retainedEntries).toBeLessThanOrEqual(2 * queue.size + 64);
+    }
+    expect(queue.size).toBe(2000 * 8);
+  });
 });
