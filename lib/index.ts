@@ -5,3 +5,5 @@ export { BertEmbedError } from './errors.js';
 export { POOLING_STRATEGIES, DTYPES, type EncoderOptions, type PoolingStrategy, type Dtype } from './options.js';
 export { WordPieceTokenizer, type Encoding } from './tokenizer/index.js';
 export { libtorchInfo } from './native/libtorch-info.js';
+export { BertClient, type BertClientTarget, type BertClientOptions, type ClientEncodeOptions } from './client/bert-client.js';
+export { EmbeddingServer, type EmbeddingServerOptions } from './server/embedding-server.js';

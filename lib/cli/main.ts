@@ -9,6 +9,8 @@ import { exportCommand } from './commands/export.js';
 import { infoCommand } from './commands/info.js';
 import { tokenizeCommand } from './commands/tokenize.js';
 import { benchCommand } from './commands/bench.js';
+import { serveCommand } from './commands/serve.js';
+import { statusCommand } from './commands/status.js';
 import { UsageError } from './usage-error.js';
 
 const EXIT_USAGE = 2;
@@ -27,9 +29,11 @@ Examples:
   bert-embed tokenize -m ./bert-base-uncased < sentences.txt
   bert-embed info -m sentence-transformers/all-MiniLM-L6-v2
   bert-embed export ./all-MiniLM-L6-v2 ./all-MiniLM-L6-v2-ts
-  bert-embed bench -m ./all-MiniLM-L6-v2`,
+  bert-embed bench -m ./all-MiniLM-L6-v2
+  bert-embed serve -m ./all-MiniLM-L6-v2 --socket /tmp/bert.sock
+  bert-embed status --socket /tmp/bert.sock`,
     );
-  for (const command of [encodeCommand(), tokenizeCommand(), infoCommand(), exportCommand(), benchCommand()]) root.addCommand(command);
+  for (const command of [encodeCommand(), tokenizeCommand(), infoCommand(), exportCommand(), benchCommand(), serveCommand(), statusCommand()]) root.addCommand(command);
   // Every command throws instead of exiting, so that main() picks the exit code.
   const exitOverride = (command: Command): void => {
     command.exitOverride();

@@ -18,7 +18,11 @@ export interface PoolCounters {
   /** share of the computed token positions that were padding */
   paddingRatio: number;
   workers: WorkerStatus[];
+  /** batches by size: `counts[i]` batches had at most `bounds[i]` sentences (the last bound is Infinity) */
+  batchSizeHistogram: { bounds: number[]; counts: number[] };
 }
+
+const BATCH_SIZE_BOUNDS = [1, 2, 4, 8, 16, 32, 64, 128, 256, Infinity];
 
 export class PoolStatistics {
   #requests = 0;
@@ -29,6 +33,7 @@ export class PoolStatistics {
   #realTokens = 0;
   #paddedTokens = 0;
   readonly #workers: WorkerStatus[];
+  readonly #batchSizeCounts = BATCH_SIZE_BOUNDS.map(() => 0);
 
   constructor(devices: string[]) {
     this.#workers = devices.map((device) => ({ device, batches: 0, sentences: 0, busyMs: 0 }));
@@ -47,6 +52,7 @@ export class PoolStatistics {
   recordBatch(worker: number, batchSize: number, seqLen: number, lengths: Int32Array, busyMs: number): void {
     this.#batches++;
     this.#batchedSentences += batchSize;
+    this.#batchSizeCounts[BATCH_SIZE_BOUNDS.findIndex((bound) => batchSize <= bound)]++;
     this.#paddedTokens += batchSize * seqLen;
     for (const length of lengths) this.#realTokens += length;
     const status = this.#workers[worker];
@@ -65,6 +71,7 @@ export class PoolStatistics {
       paddedTokens: this.#paddedTokens,
       paddingRatio: this.#paddedTokens === 0 ? 0 : 1 - this.#realTokens / this.#paddedTokens,
       workers: this.#workers.map((w) => ({ ...w })),
+      batchSizeHistogram: { bounds: [...BATCH_SIZE_BOUNDS], counts: [...this.#batchSizeCounts] },
     };
   }
 }

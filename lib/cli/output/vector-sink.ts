@@ -1,6 +1,7 @@
 /** Where encoded vectors go: .npy, JSON lines or raw float32, to a file or stdout, a chunk at a time. */
 import os from 'node:os';
 import type { Embeddings } from '../../embeddings.js';
+import { nestedFloat32Json } from '../../float32-json.js';
 import type { SourceLine } from '../input/line-reader.js';
 import { UsageError } from '../usage-error.js';
 import { openByteSink, type ByteSink } from './byte-sink.js';
@@ -29,21 +30,6 @@ function rawBytes(data: Float32Array): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** float32 values printed with the digits that read back to the same float32, no more. */
-function float32Json(values: Float32Array): string {
-  let text = '[';
-  for (let i = 0; i < values.length; i++) text += (i ? ',' : '') + Number(values[i].toPrecision(9));
-  return `${text}]`;
-}
-
-function nestedJson(row: Float32Array, rowShape: number[]): string {
-  if (rowShape.length === 1) return float32Json(row);
-  const width = row.length / rowShape[0];
-  const parts: string[] = [];
-  for (let i = 0; i < rowShape[0]; i++) parts.push(nestedJson(row.subarray(i * width, (i + 1) * width), rowShape.slice(1)));
-  return `[${parts.join(',')}]`;
-}
-
 class JsonLinesSink implements VectorSink {
   constructor(
     private readonly bytes: ByteSink,
@@ -58,7 +44,7 @@ class JsonLinesSink implements VectorSink {
       const place = places[i];
       const source = this.withSource ? `"source":${JSON.stringify(place.source)},` : '';
       const tokens = embeddings.tokens ? `,"tokens":${JSON.stringify(embeddings.tokens[i])}` : '';
-      text += `{${source}"line":${place.line},"embedding":${nestedJson(row, rowShape)}${tokens}}\n`;
+      text += `{${source}"line":${place.line},"embedding":${nestedFloat32Json(row, rowShape)}${tokens}}\n`;
     });
     await this.bytes.write(text);
   }

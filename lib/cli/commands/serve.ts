@@ -1,0 +1,87 @@
+/** `bert-embed serve`: one model in memory, served over HTTP on a UNIX socket and/or TCP. */
+import path from 'node:path';
+import { Command } from 'commander';
+import { Encoder } from '../../encoder.js';
+import { EmbeddingServer } from '../../server/embedding-server.js';
+import { addEncoderFlags, addModelFlags, asFlagError, encoderOptionsFrom, parseInteger, resolveModelDir, type EncoderFlagValues } from '../encoder-flags.js';
+import { UsageError } from '../usage-error.js';
+
+interface ServeFlags extends EncoderFlagValues {
+  model: string;
+  revision: string;
+  quiet?: boolean;
+  socket?: string;
+  socketMode: string;
+  port?: number;
+  host: string;
+  maxBodyBytes: number;
+  maxInputs: number;
+  maxQueued?: number;
+}
+
+function log(message: string): void {
+  process.stderr.write(`bert-embed serve: ${message}\n`);
+}
+
+export function serveCommand(): Command {
+  const command = new Command('serve').description('serve the model over HTTP on a UNIX socket (and/or TCP) to other processes');
+  addModelFlags(command);
+  addEncoderFlags(command);
+  return command
+    .option('--socket <path>', 'UNIX socket to listen on')
+    .option('--socket-mode <octal>', 'permissions of the socket file', '600')
+    .option('--port <n>', 'also listen on TCP (host 127.0.0.1 unless --host)', parseInteger)
+    .option('--host <host>', 'TCP host', '127.0.0.1')
+    .option('--max-body-bytes <n>', 'largest request body', parseInteger, 16 * 1024 * 1024)
+    .option('--max-inputs <n>', 'most texts in one request', parseInteger, 4096)
+    .option('--max-queued <n>', 'queued sentences beyond which requests get 429', parseInteger)
+    .addHelpText(
+      'after',
+      `
+Endpoints: POST /encode (bert-as-service), POST /embed (text-embeddings-inference),
+POST /v1/embeddings (OpenAI), POST /tokenize, GET /status, GET /health, GET /metrics (Prometheus).
+Accept: application/octet-stream on the encode endpoints returns raw float32 (shape in X-Embedding-Shape).
+
+Examples:
+  bert-embed serve -m ./all-MiniLM-L6-v2 --socket /tmp/bert.sock --workers 2
+  curl --unix-socket /tmp/bert.sock -d '{"inputs":["hello"]}' -H 'content-type: application/json' http://localhost/embed
+  bert-embed serve -m ./model --socket /run/bert.sock --socket-mode 660 --port 8080`,
+    )
+    .action(async (flags: ServeFlags) => runServe(flags));
+}
+
+async function runServe(flags: ServeFlags): Promise<void> {
+  if (!flags.socket && flags.port === undefined) throw new UsageError('say where to listen: --socket PATH and/or --port N');
+  if (!/^[0-7]{3}$/.test(flags.socketMode)) throw new UsageError(`Expected three octal digits for --socket-mode but received "${flags.socketMode}"`);
+  const options = { ...encoderOptionsFrom(flags), ...(flags.maxQueued === undefined ? {} : { maxQueuedSentences: flags.maxQueued }) };
+  const server = new EmbeddingServer({ maxBodyBytes: flags.maxBodyBytes, maxInputs: flags.maxInputs, modelName: path.basename(flags.model) });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: finishing requests in flight`);
+    void server.shutdown().then(() => {
+      log('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  // Listen first, so clients get 503 (not "connection refused") while the model loads.
+  if (flags.socket) await server.listenOnSocket(flags.socket, Number.parseInt(flags.socketMode, 8));
+  const port = flags.port === undefined ? undefined : await server.listenOnTcp(flags.port, flags.host);
+  const where = [flags.socket && `unix:${flags.socket}`, port !== undefined && `http://${flags.host}:${port}`].filter(Boolean).join(' and ');
+  log(`listening on ${where}; loading ${flags.model}`);
+  let encoder: Encoder;
+  try {
+    encoder = await Encoder.load(await resolveModelDir(flags), options);
+  } catch (error) {
+    await server.shutdown();
+    throw asFlagError(error);
+  }
+  server.setEncoder(encoder);
+  log(`ready: ${encoder.options.workers} worker(s) on ${encoder.options.devices.join(', ')}, dimension ${encoder.dimension}`);
+  await new Promise(() => undefined); // serve until a signal stops the process
+}

@@ -1,0 +1,168 @@
+/**
+ * The HTTP server behind `bert-embed serve`: one Encoder shared by every client, on a UNIX socket
+ * and/or TCP. It listens before the model has loaded (answering 503 meanwhile), cancels the queued
+ * work of a client that goes away, and shuts down gracefully: no new requests, in-flight ones
+ * finished, socket file removed.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { Encoder } from '../encoder.js';
+import { HttpError, httpErrorOf } from './http-error.js';
+import { ServerMetrics } from './metrics.js';
+import { readJsonBody } from './request-body.js';
+import { embedRoute } from './routes/embed-route.js';
+import { encodeRoute } from './routes/encode-route.js';
+import { openAiRoute } from './routes/openai-route.js';
+import type { Route, RouteResult } from './routes/route.js';
+import { tokenizeRoute } from './routes/tokenize-route.js';
+import { listenOnSocket } from './socket-listen.js';
+
+export interface EmbeddingServerOptions {
+  /** request bodies above this are refused with 413 */
+  maxBodyBytes: number;
+  /** most texts in one request */
+  maxInputs: number;
+  /** the model name /v1/embeddings reports when the request names none */
+  modelName: string;
+}
+
+const POST_ROUTES: Record<string, Route> = {
+  '/encode': encodeRoute,
+  '/embed': embedRoute,
+  '/v1/embeddings': openAiRoute,
+  '/tokenize': tokenizeRoute,
+};
+const GET_PATHS = ['/health', '/status', '/metrics'];
+
+type State = 'loading' | 'ready' | 'closing';
+
+export class EmbeddingServer {
+  readonly #options: EmbeddingServerOptions;
+  readonly #metrics = new ServerMetrics();
+  readonly #servers: http.Server[] = [];
+  readonly #inFlight = new Set<Promise<void>>();
+  #socketPath: string | undefined;
+  #encoder: Encoder | undefined;
+  #state: State = 'loading';
+  #closing: Promise<void> | undefined;
+
+  constructor(options: EmbeddingServerOptions) {
+    this.#options = options;
+  }
+
+  /** Starts answering encode requests (before this, they get 503). */
+  setEncoder(encoder: Encoder): void {
+    this.#encoder = encoder;
+    if (this.#state === 'loading') this.#state = 'ready';
+  }
+
+  async listenOnSocket(socketPath: string, mode = 0o600): Promise<void> {
+    const server = this.#createHttpServer();
+    await listenOnSocket(server, socketPath, mode);
+    this.#socketPath = socketPath;
+  }
+
+  /** Returns the port (useful with port 0). */
+  async listenOnTcp(port: number, host = '127.0.0.1'): Promise<number> {
+    const server = this.#createHttpServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address();
+    return typeof address === 'object' && address ? address.port : port;
+  }
+
+  /** Stops accepting, finishes the requests in flight, closes the model, removes the socket file. */
+  shutdown(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#state = 'closing';
+      const closed = this.#servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+      for (const server of this.#servers) server.closeIdleConnections();
+      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+      for (const server of this.#servers) server.closeAllConnections();
+      await Promise.all(closed);
+      await this.#encoder?.close();
+      if (this.#socketPath) fs.rmSync(this.#socketPath, { force: true });
+    })();
+    return this.#closing;
+  }
+
+  #createHttpServer(): http.Server {
+    const server = http.createServer((request, response) => {
+      const handled = this.#handle(request, response);
+      this.#inFlight.add(handled);
+      void handled.finally(() => this.#inFlight.delete(handled));
+    });
+    this.#servers.push(server);
+    return server;
+  }
+
+  async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const endpoint = url.pathname in POST_ROUTES || GET_PATHS.includes(url.pathname) ? url.pathname : 'other';
+    const controller = new AbortController();
+    // The client hung up before its answer was written: drop its queued sentences.
+    response.once('close', () => {
+      if (!response.writableFinished) controller.abort();
+    });
+    let status = 200;
+    let errorCode: string | undefined;
+    try {
+      if (this.#state === 'closing') response.setHeader('connection', 'close');
+      const result = await this.#respond(request, url.pathname, controller.signal);
+      if (typeof result === 'string') {
+        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(result);
+      } else if ('vectors' in result) {
+        const bytes = Buffer.from(result.vectors.buffer, result.vectors.byteOffset, result.vectors.byteLength);
+        response
+          .writeHead(200, { 'content-type': 'application/octet-stream', 'x-embedding-shape': result.shape.join(','), 'content-length': bytes.length, ...result.headers })
+          .end(bytes);
+      } else {
+        response.writeHead(200, { 'content-type': 'application/json', ...result.headers }).end(result.jsonText);
+      }
+    } catch (thrown) {
+      const error = httpErrorOf(thrown);
+      status = error.status;
+      errorCode = error.code;
+      if (!response.headersSent && !response.destroyed) {
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        // After 413 the rest of a large body is not worth reading: close the connection.
+        if (status === 413 || this.#state === 'closing') headers.connection = 'close';
+        response.writeHead(status, headers).end(JSON.stringify({ error: error.message, code: error.code }));
+      }
+    } finally {
+      this.#metrics.record(endpoint, status, (performance.now() - started) / 1000, errorCode);
+    }
+  }
+
+  async #respond(request: http.IncomingMessage, path: string, signal: AbortSignal): Promise<RouteResult | string> {
+    const method = request.method ?? 'GET';
+    if (GET_PATHS.includes(path)) {
+      if (method !== 'GET') throw new HttpError(405, 'ERR_METHOD', `${path} takes GET, not ${method}`);
+      if (path === '/metrics') return this.#metrics.render(this.#encoder?.status());
+      if (path === '/health') {
+        if (this.#state !== 'ready') throw this.#unavailable();
+        return { jsonText: '{"status":"ok"}' };
+      }
+      return { jsonText: JSON.stringify({ state: this.#state, ...(this.#encoder?.status() ?? {}) }) };
+    }
+    const route = POST_ROUTES[path];
+    if (!route) throw new HttpError(404, 'ERR_NOT_FOUND', `no endpoint ${path}; try POST /encode, /embed, /v1/embeddings, /tokenize or GET /status, /health, /metrics`);
+    if (method !== 'POST') throw new HttpError(405, 'ERR_METHOD', `${path} takes POST, not ${method}`);
+    const body = await readJsonBody(request, this.#options.maxBodyBytes);
+    if (this.#state !== 'ready' || !this.#encoder) throw this.#unavailable();
+    const binary = (request.headers.accept ?? '').includes('application/octet-stream');
+    return route({ encoder: this.#encoder, body: body as Record<string, unknown>, signal, binary, maxInputs: this.#options.maxInputs, modelName: this.#options.modelName });
+  }
+
+  #unavailable(): HttpError {
+    return this.#state === 'loading'
+      ? new HttpError(503, 'ERR_LOADING', 'the model is still loading; retry shortly')
+      : new HttpError(503, 'ERR_SHUTTING_DOWN', 'the server is shutting down');
+  }
+}

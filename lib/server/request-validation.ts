@@ -1,0 +1,58 @@
+/** Checks of request bodies; each failure is a 422 naming the field, what was expected and received. */
+import { describeReceived } from '../validation.js';
+import { HttpError } from './http-error.js';
+
+function invalid(field: string, expected: string, value: unknown): HttpError {
+  return new HttpError(422, 'ERR_VALIDATION', `Expected ${expected} for ${field} but received ${describeReceived(value)}`);
+}
+
+export function bodyObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('body', 'JSON object', body);
+  return body as Record<string, unknown>;
+}
+
+/** A non-empty list of at most `maxInputs` strings; a single string when `allowSingle`. */
+export function textList(field: string, value: unknown, maxInputs: number, allowSingle: boolean): string[] {
+  if (allowSingle && typeof value === 'string') return [value];
+  const expected = allowSingle ? 'string or non-empty array of strings' : 'non-empty array of strings';
+  if (!Array.isArray(value) || value.length === 0) throw invalid(field, expected, value);
+  if (value.length > maxInputs) {
+    throw new HttpError(422, 'ERR_TOO_MANY_INPUTS', `Expected at most ${maxInputs} inputs for ${field} (--max-inputs) but received ${value.length}`);
+  }
+  value.forEach((text, i) => {
+    if (typeof text !== 'string') throw invalid(`${field}[${i}]`, 'string', text);
+  });
+  return value as string[];
+}
+
+/** A list of token lists (bert-as-service's is_tokenized). */
+export function tokenLists(field: string, value: unknown, maxInputs: number): string[][] {
+  if (!Array.isArray(value) || value.length === 0) throw invalid(field, 'non-empty array of token arrays', value);
+  if (value.length > maxInputs) {
+    throw new HttpError(422, 'ERR_TOO_MANY_INPUTS', `Expected at most ${maxInputs} inputs for ${field} (--max-inputs) but received ${value.length}`);
+  }
+  value.forEach((tokens, i) => {
+    if (!Array.isArray(tokens) || tokens.some((token) => typeof token !== 'string')) throw invalid(`${field}[${i}]`, 'array of strings', tokens);
+  });
+  return value as string[][];
+}
+
+export function optionalBoolean(field: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'boolean') throw invalid(field, 'boolean', value);
+  return value;
+}
+
+export function optionalOneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'string' || !allowed.includes(value as T)) throw invalid(field, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, value);
+  return value as T;
+}
+
+export function optionalIntegerIn(field: string, value: unknown, minimum: number, maximum: number): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum) {
+    throw invalid(field, `integer from ${minimum} to ${maximum}`, value);
+  }
+  return value;
+}
