@@ -138,6 +138,13 @@ export class EmbeddingServer {
     } finally {
       this.#metrics.record(endpoint, status, (performance.now() - started) / 1000, errorCode);
     }
+    // In flight until the answer has left, so that a shutdown does not cut a long one short.
+    if (!response.writableFinished && !response.destroyed) {
+      await new Promise<void>((resolve) => {
+        response.once('finish', resolve);
+        response.once('close', resolve);
+      });
+    }
   }
 
   async #respond(request: http.IncomingMessage, path: string, signal: AbortSignal): Promise<RouteResult | string> {
