@@ -6,7 +6,7 @@ import { Embeddings } from './embeddings.js';
 import { BertEmbedError, fromNativeError } from './errors.js';
 import type { BertModelConfig } from './model/bert-config.js';
 import { describeModel } from './model/model-description.js';
-import type { ModelFiles } from './model/model-files.js';
+import { COMPANION_FILES, type ModelFiles } from './model/model-files.js';
 import { indexSafetensors } from './model/safetensors-index.js';
 import { nativeBinding, type NativeLoadSpec, type NativeModelHandle, type NativePoolingSpec } from './native/binding.js';
 import {
@@ -45,17 +45,6 @@ export interface TokenizedText {
   typeIds: number[];
 }
 
-/** Files copied beside an exported model.pt so the directory loads on its own. */
-const COMPANION_FILES = [
-  'config.json',
-  'vocab.txt',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'special_tokens_map.json',
-  'sentence_bert_config.json',
-  'modules.json',
-  '1_Pooling/config.json',
-];
 
 function loadSpecFor(files: ModelFiles, config: BertModelConfig, options: ResolvedEncoderOptions, device: string): NativeLoadSpec {
   const common = { path: files.weights.path, device, dtype: options.dtype, threads: options.threads, blasThreads: options.blasThreads };

@@ -8,19 +8,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BertEmbedError } from '../errors.js';
+import { COMPANION_FILES } from '../model/model-files.js';
 
 export const DEFAULT_HUB = 'https://huggingface.co';
 
-const REQUIRED_FILES = ['config.json', 'model.safetensors'];
-const OPTIONAL_FILES = [
-  'vocab.txt',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'special_tokens_map.json',
-  'sentence_bert_config.json',
-  'modules.json',
-  '1_Pooling/config.json',
-];
+const REQUIRED_FILES: readonly string[] = ['config.json', 'model.safetensors'];
+const OPTIONAL_FILES = COMPANION_FILES.filter((file) => !REQUIRED_FILES.includes(file));
 const COMPLETE_MARKER = '.complete.json';
 
 export interface HubOptions {

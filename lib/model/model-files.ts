@@ -5,6 +5,18 @@ import { BertEmbedError } from '../errors.js';
 
 export type WeightsFormat = 'safetensors' | 'torchscript';
 
+/** Every file of a model directory but its weights: what an export copies and a hub download fetches. */
+export const COMPANION_FILES = [
+  'config.json',
+  'vocab.txt',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'sentence_bert_config.json',
+  'modules.json',
+  '1_Pooling/config.json',
+] as const;
+
 export interface ModelFiles {
   dir: string;
   configJson: string;
