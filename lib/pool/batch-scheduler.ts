@@ -43,6 +43,9 @@ export interface ScheduledEncode {
   signal?: AbortSignal;
 }
 
+/** At most this many small-call batches in a row while large calls wait. */
+const PRIORITY_STREAK = 4;
+
 /** Sentences tokenized per step; about a millisecond of tokenizer work. */
 const TOKENIZE_CHUNK = 256;
 
@@ -102,6 +105,8 @@ export class BatchScheduler {
   #inFlight = 0;
   #nextSequence = 0;
   #refillScheduled = false;
+  /** priority batches run in a row while large calls waited */
+  #priorityStreak = 0;
 
   constructor(replicas: Replica[], limits: SchedulerLimits, padId: number) {
     this.#slots = replicas.map((replica) => ({ replica, busy: false }));
@@ -219,24 +224,36 @@ export class BatchScheduler {
     if (request.nextRow === request.call.count) this.#untokenized.shift();
   }
 
-  /** The queue to cut the next batch from: any small call first, else the oldest sentence's. */
+  /**
+   * The queue to cut the next batch from: small calls first, else the oldest sentence's. So that
+   * a steady stream of small calls cannot starve large ones, every PRIORITY_STREAK-th batch in a
+   * row goes to the large calls when any wait.
+   */
   #nextQueue(): { group: PoolingGroup; queue: PendingQueue<PendingRequest> } | undefined {
-    let best: { group: PoolingGroup; queue: PendingQueue<PendingRequest> } | undefined;
-    let bestRank = Infinity;
+    let priority: { group: PoolingGroup; queue: PendingQueue<PendingRequest>; oldest: number } | undefined;
+    let normal: typeof priority;
     for (const [key, group] of this.#groups) {
       if (group.priority.size === 0 && group.normal.size === 0) {
         this.#groups.delete(key); // a per-call pooling override nobody uses any more
         continue;
       }
-      for (const [queue, offset] of [[group.priority, 0], [group.normal, Number.MAX_SAFE_INTEGER / 2]] as const) {
-        const rank = queue.size > 0 ? offset + queue.oldestSequence() : Infinity;
-        if (rank < bestRank) {
-          bestRank = rank;
-          best = { group, queue };
-        }
+      if (group.priority.size > 0 && group.priority.oldestSequence() < (priority?.oldest ?? Infinity)) {
+        priority = { group, queue: group.priority, oldest: group.priority.oldestSequence() };
+      }
+      if (group.normal.size > 0 && group.normal.oldestSequence() < (normal?.oldest ?? Infinity)) {
+        normal = { group, queue: group.normal, oldest: group.normal.oldestSequence() };
       }
     }
-    return best;
+    if (priority && !normal) {
+      this.#priorityStreak = 0;
+      return priority;
+    }
+    if (priority && this.#priorityStreak < PRIORITY_STREAK) {
+      this.#priorityStreak++;
+      return priority;
+    }
+    this.#priorityStreak = 0;
+    return normal;
   }
 
   #pump(): void {

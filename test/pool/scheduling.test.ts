@@ -66,6 +66,37 @@ describe('priority', () => {
   }
 });
 
+describe('fairness', () => {
+  it('does not let a stream of small calls starve a large one', async () => {
+    const encoder = await Encoder.load(checkpointDir('tiny'), { ...OPTIONS, workers: 1 });
+    try {
+      let largeDone = false;
+      const large = encoder.encode(sentences.slice(0, 200)).then((result) => {
+        largeDone = true;
+        return result;
+      });
+      // Twelve callers each keep a 5-sentence call waiting until the large call is done (or a cap
+      // is hit): a batch takes three of them, so small work is always queued when a batch ends.
+      let smallCalls = 0;
+      const cap = 3000;
+      await Promise.all(
+        Array.from({ length: 12 }, async (_, caller) => {
+          while (!largeDone && smallCalls < cap) {
+            await encoder.encode(sentences.slice(300 + caller * 5, 305 + caller * 5));
+            smallCalls++;
+          }
+        }),
+      );
+      expect(largeDone).toBe(true);
+      // 200 sentences are 13 batches of 16; at most 4 small batches (3 calls each) run before each.
+      expect(smallCalls).toBeLessThanOrEqual(14 * 4 * 3 + 12);
+      await expectAsAlone(encoder, sentences.slice(0, 200), (await large).data, 'large call');
+    } finally {
+      await encoder.close();
+    }
+  });
+});
+
 describe('cancellation', () => {
   it('drops the queued sentences of an aborted call and keeps serving the others', async () => {
     const encoder = await Encoder.load(checkpointDir('tiny'), { ...OPTIONS, workers: 1 });
