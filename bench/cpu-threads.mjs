@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Sweeps intra-op (OpenMP) threads × OpenBLAS threads for one model on batches of STS-B sentences,
-// one process per setting (OpenBLAS's pool is process-wide), and prints sentences/s for each.
+// with the linear layers on oneDNN (the default where libtorch has it) and on libtorch's BLAS path
+// (BERT_EMBED_MKLDNN=0), one process per setting (OpenBLAS's pool is process-wide); prints
+// sentences/s for each and the ratio to the best BLAS-path setting.
 //   node bench/cpu-threads.mjs [MODEL_DIR]
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -28,10 +30,17 @@ const child = `
   })();`;
 
 const shared = sharedDir;
-console.log(`| intra-op threads | OpenBLAS threads | sentences/s |\n| --- | --- | --- |`);
-for (let threads = 1; threads <= cores; threads++) {
-  for (let blasThreads = 1; blasThreads <= cores; blasThreads++) {
-    const rate = Number(execFileSync(process.execPath, ['-e', child, modelDir, shared, threads, blasThreads], { encoding: 'utf8' }));
-    console.log(`| ${threads} | ${blasThreads} | ${rate.toFixed(1)} |`);
+const rows = [];
+for (const linear of ['oneDNN', 'BLAS']) {
+  for (let threads = 1; threads <= cores; threads++) {
+    for (let blasThreads = 1; blasThreads <= cores; blasThreads++) {
+      const env = { ...process.env, BERT_EMBED_MKLDNN: linear === 'oneDNN' ? '1' : '0' };
+      const rate = Number(execFileSync(process.execPath, ['-e', child, modelDir, shared, threads, blasThreads], { encoding: 'utf8', env }));
+      rows.push({ linear, threads, blasThreads, rate });
+      console.error(`${linear} ${threads}/${blasThreads}: ${rate.toFixed(1)}`);
+    }
   }
 }
+const bestBlas = Math.max(...rows.filter((r) => r.linear === 'BLAS').map((r) => r.rate));
+console.log(`| linear layers | intra-op threads | OpenBLAS threads | sentences/s | vs best BLAS setting |\n| --- | --- | --- | --- | --- |`);
+for (const r of rows) console.log(`| ${r.linear} | ${r.threads} | ${r.blasThreads} | ${r.rate.toFixed(1)} | ${(r.rate / bestBlas).toFixed(2)}× |`);

@@ -72,11 +72,7 @@ const ENCODER_OPTION_NAMES: readonly (keyof EncoderOptions)[] = [
   'maxQueuedSentences',
 ];
 
-/**
- * Measured on 2 cores (BENCHMARKS.md, bench/cpu-threads.mjs): matrix products run in OpenBLAS, so
- * its threads carry the load, and OpenMP threads beside them only fight over the same cores.
- */
-const DEFAULT_THREADS = { intraOp: 1, cores: os.availableParallelism() };
+const CORES = os.availableParallelism();
 const DEFAULT_MAX_BATCH_SIZE = 32;
 /** padded tokens per forward pass: 32 sentences of 256 tokens */
 const DEFAULT_MAX_BATCH_TOKENS = 8192;
@@ -109,10 +105,16 @@ export function resolvePoolingOptions(
   };
 }
 
+export interface CpuKernels {
+  /** the addon runs float32 linear layers on the CPU with oneDNN */
+  oneDnnLinear: boolean;
+}
+
 export function resolveEncoderOptions(
   input: unknown,
   limits: ModelLimits,
   defaults: Partial<ResolvedEncoderOptions>,
+  cpu: CpuKernels = { oneDnnLinear: false },
 ): ResolvedEncoderOptions {
   const options = checkPlainObject('options', input ?? {});
   rejectUnknownOptions('Encoder.load', options, ENCODER_OPTION_NAMES);
@@ -128,14 +130,15 @@ export function resolveEncoderOptions(
 
   const maxSeqLen = checkInteger('maxSeqLen', options.maxSeqLen ?? defaultMaxSeqLen, 2, limits.maxPositions);
   const maxBatchSize = checkInteger('maxBatchSize', options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, 1);
+  const threadDefaults = defaultThreads(devices, workers, dtype === 'float32' && cpu.oneDnnLinear);
   return {
     devices,
     workers,
     ...resolvePoolingOptions(options, limits.numLayers, defaults),
     maxSeqLen,
     dtype,
-    threads: checkInteger('threads', options.threads ?? DEFAULT_THREADS.intraOp, 1, 1024),
-    blasThreads: checkInteger('blasThreads', options.blasThreads ?? defaultBlasThreads(devices, workers), 1, 1024),
+    threads: checkInteger('threads', options.threads ?? threadDefaults.threads, 1, 1024),
+    blasThreads: checkInteger('blasThreads', options.blasThreads ?? threadDefaults.blasThreads, 1, 1024),
     maxBatchSize,
     maxBatchTokens: checkInteger('maxBatchTokens', options.maxBatchTokens ?? DEFAULT_MAX_BATCH_TOKENS, 1),
     priorityBatchSize: checkInteger('priorityBatchSize', options.priorityBatchSize ?? 16, 0),
@@ -167,10 +170,16 @@ export function replicaDevices(options: Pick<ResolvedEncoderOptions, 'devices' |
   return Array.from({ length: options.workers }, (_, i) => options.devices[i % options.devices.length]);
 }
 
-/** OpenBLAS's pool is process-wide: split the cores between the CPU workers that share it. */
-function defaultBlasThreads(devices: string[], workers: number): number {
+/**
+ * Each CPU worker gets an equal share of the cores, given to whatever runs the linear layers
+ * (measured on 2 cores, BENCHMARKS.md "CPU speed"): with oneDNN, its OpenMP (intra-op) threads,
+ * OpenBLAS then only doing the small attention products on one thread; without it, OpenBLAS,
+ * whose threads (process-wide) carry the load while extra OpenMP threads only fight for the cores.
+ */
+function defaultThreads(devices: string[], workers: number, oneDnnLinear: boolean): { threads: number; blasThreads: number } {
   const cpuWorkers = replicaDevices({ devices, workers }).filter((device) => device === 'cpu').length;
-  return Math.max(1, Math.floor(DEFAULT_THREADS.cores / Math.max(1, cpuWorkers)));
+  const share = Math.max(1, Math.floor(CORES / Math.max(1, cpuWorkers)));
+  return oneDnnLinear ? { threads: share, blasThreads: 1 } : { threads: 1, blasThreads: share };
 }
 
 /** A layer index as the native side wants it: 0 = embedding output, i = output of layer i. */

@@ -3,6 +3,7 @@
 #include <torch/version.h>
 
 #include "engine/device.h"
+#include "model/bert_runner.h"
 #include "napi/native_model.h"
 
 namespace {
@@ -18,6 +19,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
                                                          std::to_string(TORCH_VERSION_PATCH)));
   exports.Set("cudaCompiled", Napi::Boolean::New(env, bert_embed::cudaCompiled()));
   exports.Set("cudaDeviceCount", Napi::Function::New(env, cudaDeviceCount));
+  exports.Set("oneDnnLinear", Napi::Boolean::New(env, bert_embed::oneDnnLinearEnabled()));
   return exports;
 }
 

@@ -4,7 +4,8 @@
  * CLI's tokenize and info.
  */
 import { BertEmbedError } from '../errors.js';
-import { resolveEncoderOptions, type EncoderOptions, type ResolvedEncoderOptions } from '../options.js';
+import { nativeBinding } from '../native/binding.js';
+import { resolveEncoderOptions, type CpuKernels, type EncoderOptions, type ResolvedEncoderOptions } from '../options.js';
 import { WordPieceTokenizer } from '../tokenizer/index.js';
 import { expectationMessage } from '../validation.js';
 import { readBertConfig, type BertModelConfig } from './bert-config.js';
@@ -18,11 +19,20 @@ export interface ModelDescription {
   tokenizer: WordPieceTokenizer;
 }
 
+/** What the addon does on the CPU; without a loadable addon (tokenizing only), the plain path. */
+function cpuKernels(): CpuKernels {
+  try {
+    return { oneDnnLinear: nativeBinding().oneDnnLinear };
+  } catch {
+    return { oneDnnLinear: false };
+  }
+}
+
 export function describeModel(modelPath: unknown, options?: EncoderOptions): ModelDescription {
   if (typeof modelPath !== 'string') throw new TypeError(expectationMessage('modelPath', 'string', modelPath));
   const files = locateModelFiles(modelPath);
   const config = readBertConfig(files.configJson);
-  const resolved = resolveEncoderOptions(options, config, readModelDefaults(files));
+  const resolved = resolveEncoderOptions(options, config, readModelDefaults(files), cpuKernels());
   const tokenizer = WordPieceTokenizer.fromModelDir(files.dir);
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new BertEmbedError(

@@ -76,6 +76,8 @@ export interface NativeBinding {
   NativeModel: new () => NativeModelHandle;
   torchVersion: string;
   cudaCompiled: boolean;
+  /** the CPU runs linear layers with oneDNN (float32), whose threads are the intra-op threads */
+  oneDnnLinear: boolean;
   cudaDeviceCount(): number;
 }
 

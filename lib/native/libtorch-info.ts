@@ -1,7 +1,7 @@
 import { nativeBinding } from './binding.js';
 
 /** What the libtorch the addon was built against can do here. */
-export function libtorchInfo(): { version: string; cudaCompiled: boolean; cudaDeviceCount: number } {
+export function libtorchInfo(): { version: string; cudaCompiled: boolean; cudaDeviceCount: number; oneDnnLinear: boolean } {
   const binding = nativeBinding();
-  return { version: binding.torchVersion, cudaCompiled: binding.cudaCompiled, cudaDeviceCount: binding.cudaDeviceCount() };
+  return { version: binding.torchVersion, cudaCompiled: binding.cudaCompiled, cudaDeviceCount: binding.cudaDeviceCount(), oneDnnLinear: binding.oneDnnLinear };
 }

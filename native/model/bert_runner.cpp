@@ -1,6 +1,10 @@
 #include "model/bert_runner.h"
 
+#include <cstdlib>
 #include <limits>
+#include <string>
+
+#include <ATen/Context.h>
 
 #include "common/job_error.h"
 #include "model/encoder_module.h"
@@ -24,6 +28,11 @@ std::vector<torch::Tensor> tensorsOf(const c10::IValue& value) {
 
 }  // namespace
 
+bool oneDnnLinearEnabled() {
+  const char* setting = std::getenv("BERT_EMBED_MKLDNN");
+  return at::hasMKLDNN() && !(setting && std::string(setting) == "0");
+}
+
 BertRunner::BertRunner(torch::jit::Module module, bool traced, torch::Device device, torch::Dtype dtype)
     : module_(std::move(module)), traced_(traced), device_(device), dtype_(dtype) {
   module_.eval();
@@ -38,6 +47,7 @@ BertRunner::BertRunner(torch::jit::Module module, bool traced, torch::Device dev
       if (tensor.is_floating_point()) tensor.set_data(tensor.to(dtype_));
     }
   }
+  if (!traced_ && module_.hasattr("use_mkldnn")) module_.setattr("use_mkldnn", device_.is_cpu() && dtype_ == torch::kFloat32 && oneDnnLinearEnabled());
 }
 
 BertRunner BertRunner::fromSafetensors(const std::string& path, const BertConfig& config,

@@ -9,6 +9,10 @@
 
 namespace bert_embed {
 
+// Whether the engine runs its linear layers with oneDNN on the CPU (float32): libtorch has it and
+// BERT_EMBED_MKLDNN=0 (kept for comparisons) does not turn it off.
+bool oneDnnLinearEnabled();
+
 // A BERT on one device in one dtype, whatever file it came from: weights compiled by this
 // engine, a model.pt it exported, or a TorchScript file traced from Hugging Face BertModel.
 class BertRunner {

@@ -75,6 +75,8 @@ torch::jit::Module buildEncoderModule(const BertConfig& config, const TensorMap&
                             1.0 / std::sqrt(static_cast<double>(headSize)));
   module.register_attribute("layer_norm_eps", c10::FloatType::get(), config.layerNormEps);
   module.register_attribute("hidden_act", c10::StringType::get(), config.hiddenAct);
+  // Chosen per load for the device and dtype (BertRunner), so an exported model.pt stays portable.
+  module.register_attribute("use_mkldnn", c10::BoolType::get(), false);
   module.define(kBertEncoderSource);
   module.eval();
   return module;
