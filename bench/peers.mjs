@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+// Our engine against the peers a Node user would otherwise pick, on the same random-weight
+// checkpoint and the same text, in one run:
+//   - transformers.js (@huggingface/transformers, onnxruntime-node) on an ONNX export of the
+//     checkpoint (scripts/export-onnx.py, python3-torch torch.onnx.export), fp32;
+//   - Python eager torch (Debian python3-torch) on the same weights (scripts/trace-hf-style.py's
+//     module), batches of 32 sorted by length as sentence-transformers does, ids from our tokenizer.
+// Workload: the 2,758 STS-B test sentences; mean pooling of the last layer, L2-normalized.
+// Vectors are checked before timing counts (cosine >= 0.9999 against ours for every sentence).
+// Each engine runs in its own process, so its peak RSS is its own.
+//
+//   npm run bench            (= npm run build:ts && node bench/peers.mjs [--model all-MiniLM-L6-v2])
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { randomWeightCheckpoint, readStsPairs, repoRoot } from '../scripts/example-fixtures.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'all-MiniLM-L6-v2' },
+    engine: { type: 'string' },
+    dir: { type: 'string' },
+    out: { type: 'string' },
+    'max-seq-len': { type: 'string', default: '128' },
+  },
+});
+const maxSeqLen = Number(args['max-seq-len']);
+const sentences = readStsPairs('test').flatMap((pair) => [pair.first, pair.second]);
+const BATCH = 32;
+const LATENCY_SAMPLES = 200;
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Indices of `sentences` sorted by token count, in batches of BATCH (what sentence-transformers does). */
+function lengthSortedBatches(lengths) {
+  const order = lengths.map((length, i) => [length, i]).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+  const batches = [];
+  for (let start = 0; start < order.length; start += BATCH) batches.push(order.slice(start, start + BATCH));
+  return batches;
+}
+
+/** One engine, in this process: vectors to `out`, figures as JSON on stdout. */
+async function runEngine(engine, dir, out) {
+  let encodeAll;
+  let encodeOne;
+  let close = async () => undefined;
+  if (engine === 'ours') {
+    const { Encoder } = await import('../dist/index.js');
+    const encoder = await Encoder.load(dir, { pooling: 'REDUCE_MEAN', layers: [-1], normalize: true, maxSeqLen });
+    encodeAll = async () => (await encoder.encode(sentences)).data;
+    encodeOne = async (text) => encoder.encode([text]);
+    close = () => encoder.close();
+  } else if (engine === 'transformers.js') {
+    const { pipeline, env } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    env.localModelPath = path.dirname(dir);
+    const extractor = await pipeline('feature-extraction', path.basename(dir), { dtype: 'fp32' });
+    const { WordPieceTokenizer } = await import('../dist/index.js');
+    const tokenizer = WordPieceTokenizer.fromModelDir(dir);
+    const batches = lengthSortedBatches(sentences.map((s) => tokenizer.encode(s).ids.length));
+    encodeAll = async () => {
+      const dim = (await extractor(['x'], { pooling: 'mean', normalize: true })).dims[1];
+      const data = new Float32Array(sentences.length * dim);
+      for (const batch of batches) {
+        const output = await extractor(batch.map((i) => sentences[i]), { pooling: 'mean', normalize: true });
+        batch.forEach((sentence, row) => data.set(output.data.subarray(row * dim, (row + 1) * dim), sentence * dim));
+      }
+      return data;
+    };
+    encodeOne = (text) => extractor([text], { pooling: 'mean', normalize: true });
+    close = () => extractor.dispose();
+  } else {
+    throw new Error(`unknown engine ${engine}`);
+  }
+  await encodeAll(); // warm-up, and the vectors to check
+  const started = performance.now();
+  const data = await encodeAll();
+  const seconds = (performance.now() - started) / 1000;
+  const latencies = [];
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const t = performance.now();
+    await encodeOne(sentences[i]);
+    latencies.push(performance.now() - t);
+  }
+  await close();
+  fs.writeFileSync(out, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  process.stdout.write(JSON.stringify({ seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+}
+
+function pythonEager(dir, work) {
+  // Ids from our tokenizer (identical to HF's, test/tokenizer), so the timing is the model's.
+  const idsFile = path.join(work, 'ids.json');
+  return (async () => {
+    const { WordPieceTokenizer } = await import('../dist/index.js');
+    const tokenizer = WordPieceTokenizer.fromModelDir(dir);
+    fs.writeFileSync(idsFile, JSON.stringify(sentences.map((s) => tokenizer.encode(s, undefined, { maxLength: maxSeqLen }).ids)));
+    const out = path.join(work, 'python.f32');
+    const script = `
+import importlib.util, json, resource, sys, time, torch
+spec = importlib.util.spec_from_file_location('hf', sys.argv[1]); hf = importlib.util.module_from_spec(spec); spec.loader.exec_module(hf)
+model, config = hf.load_model(sys.argv[2])
+ids = json.load(open(sys.argv[3]))
+order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+def encode_all():
+    out = torch.zeros(len(ids), config['hidden_size'])
+    for start in range(0, len(order), ${BATCH}):
+        batch = order[start:start + ${BATCH}]
+        length = max(len(ids[i]) for i in batch)
+        input_ids = torch.zeros(len(batch), length, dtype=torch.long)
+        mask = torch.zeros(len(batch), length, dtype=torch.long)
+        for row, i in enumerate(batch):
+            input_ids[row, :len(ids[i])] = torch.tensor(ids[i]); mask[row, :len(ids[i])] = 1
+        hidden = model(input_ids, mask, torch.zeros_like(input_ids))[0]
+        pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+        out[batch] = torch.nn.functional.normalize(pooled, dim=-1)
+    return out
+with torch.inference_mode():
+    encode_all()
+    started = time.time(); out = encode_all(); seconds = time.time() - started
+out.numpy().astype('float32').tofile(sys.argv[4])
+print(json.dumps({'seconds': seconds, 'maxRssMiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'threads': torch.get_num_threads()}))
+`;
+    const result = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, path.join(repoRoot, 'scripts', 'trace-hf-style.py'), dir, idsFile, out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    return { ...result, vectors: out };
+  })();
+}
+
+function readVectors(file) {
+  const bytes = fs.readFileSync(file);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+}
+
+function worstCosine(a, b, dim) {
+  let worst = 1;
+  for (let row = 0; row < a.length / dim; row++) {
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let i = row * dim; i < (row + 1) * dim; i++) {
+      dot += a[i] * b[i];
+      na += a[i] * a[i];
+      nb += b[i] * b[i];
+    }
+    worst = Math.min(worst, dot / Math.sqrt(na * nb));
+  }
+  return worst;
+}
+
+if (args.engine) {
+  await runEngine(args.engine, args.dir, args.out);
+} else {
+  const checkpoint = await randomWeightCheckpoint(args.model, args.model === 'all-MiniLM-L6-v2' ? 'minilm' : args.model);
+  const onnxDir = `${checkpoint}-onnx`;
+  if (!fs.existsSync(path.join(onnxDir, 'onnx', 'model.onnx'))) {
+    execFileSync('/usr/bin/python3', [path.join(repoRoot, 'scripts', 'export-onnx.py'), checkpoint, onnxDir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'be-peers-'));
+  const tokens = (await import('../dist/index.js')).WordPieceTokenizer.fromModelDir(checkpoint);
+  const tokenCount = sentences.reduce((sum, s) => sum + tokens.encode(s, undefined, { maxLength: maxSeqLen }).ids.length, 0);
+  const results = [];
+  for (const [engine, dir] of [['ours', checkpoint], ['transformers.js', onnxDir]]) {
+    const out = path.join(work, `${engine}.f32`);
+    const figures = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--engine', engine, '--dir', dir, '--out', out, '--max-seq-len', String(maxSeqLen)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+    results.push({ engine, ...figures, vectors: out });
+  }
+  results.push({ engine: 'Python eager torch', ...(await pythonEager(checkpoint, work)) });
+  const ours = readVectors(results[0].vectors);
+  const dim = ours.length / sentences.length;
+  for (const r of results.slice(1)) {
+    r.cosine = worstCosine(ours, readVectors(r.vectors), dim);
+    if (!(r.cosine >= 0.9999)) throw new Error(`${r.engine}: worst cosine to ours ${r.cosine} < 0.9999; not timing different work`);
+  }
+  fs.rmSync(work, { recursive: true, force: true });
+  const peer = results[1];
+  console.log(
+    `${args.model} shape (random weights), STS-B test: ${sentences.length} sentences, ${tokenCount} tokens, maxSeqLen ${maxSeqLen}, ` +
+      `mean pooling + normalize, fp32, ${os.availableParallelism()} cores, ${new Date().toISOString().slice(0, 10)}\n`,
+  );
+  console.log('| engine | sentences/s | tokens/s | vs transformers.js | p50 one sentence | p99 one sentence | peak RSS | worst cosine to ours |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of results) {
+    const rate = sentences.length / r.seconds;
+    const latency = r.p50 === undefined ? 'n/a' : `${r.p50.toFixed(1)} ms`;
+    const latency99 = r.p99 === undefined ? 'n/a' : `${r.p99.toFixed(1)} ms`;
+    console.log(
+      `| ${r.engine} | ${rate.toFixed(1)} | ${(tokenCount / r.seconds).toFixed(0)} | ${(peer.seconds / r.seconds).toFixed(2)}× | ${latency} | ${latency99} | ${r.maxRssMiB.toFixed(0)} MiB | ${r.cosine === undefined ? '—' : r.cosine.toFixed(6)} |`,
+    );
+  }
+}
