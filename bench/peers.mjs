@@ -5,6 +5,7 @@
 //     checkpoint (scripts/export-onnx.py, python3-torch torch.onnx.export), fp32;
 //   - Python eager torch (Debian python3-torch) on the same weights (scripts/trace-hf-style.py's
 //     module), batches of 32 sorted by length as sentence-transformers does, ids from our tokenizer.
+//   - ours with dtype 'int8' (dynamic quantization of the linear layers), checked at cosine >= 0.99.
 // Workload: the 2,758 STS-B test sentences; mean pooling of the last layer, L2-normalized.
 // Vectors are checked before timing counts (cosine >= 0.9999 against ours for every sentence).
 // Each engine runs in its own process, so its peak RSS is its own.
@@ -50,9 +51,10 @@ async function runEngine(engine, dir, out) {
   let encodeAll;
   let encodeOne;
   let close = async () => undefined;
-  if (engine === 'ours') {
+  if (engine === 'ours' || engine === 'ours int8') {
     const { Encoder } = await import('../dist/index.js');
-    const encoder = await Encoder.load(dir, { pooling: 'REDUCE_MEAN', layers: [-1], normalize: true, maxSeqLen });
+    const dtype = engine === 'ours' ? 'float32' : 'int8';
+    const encoder = await Encoder.load(dir, { pooling: 'REDUCE_MEAN', layers: [-1], normalize: true, maxSeqLen, dtype });
     encodeAll = async () => (await encoder.encode(sentences)).data;
     encodeOne = async (text) => encoder.encode([text]);
     close = () => encoder.close();
@@ -164,7 +166,7 @@ if (args.engine) {
   const tokens = (await import('../dist/index.js')).WordPieceTokenizer.fromModelDir(checkpoint);
   const tokenCount = sentences.reduce((sum, s) => sum + tokens.encode(s, undefined, { maxLength: maxSeqLen }).ids.length, 0);
   const results = [];
-  for (const [engine, dir] of [['ours', checkpoint], ['transformers.js', onnxDir]]) {
+  for (const [engine, dir] of [['ours', checkpoint], ['transformers.js', onnxDir], ['ours int8', checkpoint]]) {
     const out = path.join(work, `${engine}.f32`);
     const figures = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--engine', engine, '--dir', dir, '--out', out, '--max-seq-len', String(maxSeqLen)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
     results.push({ engine, ...figures, vectors: out });
@@ -174,7 +176,9 @@ if (args.engine) {
   const dim = ours.length / sentences.length;
   for (const r of results.slice(1)) {
     r.cosine = worstCosine(ours, readVectors(r.vectors), dim);
-    if (!(r.cosine >= 0.9999)) throw new Error(`${r.engine}: worst cosine to ours ${r.cosine} < 0.9999; not timing different work`);
+    // int8 is not the same arithmetic: it must stay within 0.99 (issue 7), the fp32 peers within 0.9999.
+    const floor = r.engine === 'ours int8' ? 0.99 : 0.9999;
+    if (!(r.cosine >= floor)) throw new Error(`${r.engine}: worst cosine to ours ${r.cosine} < ${floor}; not timing the same work`);
   }
   fs.rmSync(work, { recursive: true, force: true });
   const peer = results[1];

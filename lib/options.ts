@@ -14,7 +14,7 @@ export const POOLING_STRATEGIES = [
 ] as const;
 export type PoolingStrategy = (typeof POOLING_STRATEGIES)[number];
 
-export const DTYPES = ['float32', 'float16', 'bfloat16'] as const;
+export const DTYPES = ['float32', 'float16', 'bfloat16', 'int8'] as const;
 export type Dtype = (typeof DTYPES)[number];
 
 /** How token vectors become one vector; set at load, and overridable per encode() call. */
@@ -123,6 +123,10 @@ export function resolveEncoderOptions(
   const workers = checkInteger('workers', options.workers ?? devices.length, 1, 1024);
   const defaultMaxSeqLen = Math.min(defaults.maxSeqLen ?? 25, limits.maxPositions);
   const dtype = checkOneOf('dtype', options.dtype ?? 'float32', DTYPES);
+  if (dtype === 'int8' && devices.some((device) => device !== 'cpu')) {
+    // Dynamic quantization runs on the CPU's quantized engines; GPUs have float16.
+    throw new RangeError(`${expectationMessage('dtype', "'float32', 'float16' or 'bfloat16' on a CUDA device", dtype)}; int8 runs on the CPU`);
+  }
   if (dtype === 'float16' && devices.includes('cpu')) {
     // libtorch has no float16 matrix or LayerNorm kernels on the CPU.
     throw new RangeError(`${expectationMessage('dtype', "'float32' or 'bfloat16' on device 'cpu'", dtype)}; float16 needs a CUDA device`);
@@ -130,7 +134,8 @@ export function resolveEncoderOptions(
 
   const maxSeqLen = checkInteger('maxSeqLen', options.maxSeqLen ?? defaultMaxSeqLen, 2, limits.maxPositions);
   const maxBatchSize = checkInteger('maxBatchSize', options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, 1);
-  const threadDefaults = defaultThreads(devices, workers, dtype === 'float32' && cpu.oneDnnLinear);
+  // int8's quantized engine is oneDNN too, on the intra-op threads.
+  const threadDefaults = defaultThreads(devices, workers, (dtype === 'float32' || dtype === 'int8') && cpu.oneDnnLinear);
   return {
     devices,
     workers,

@@ -5,6 +5,9 @@
 #include <string>
 
 #include <ATen/Context.h>
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include <algorithm>
 
 #include "common/job_error.h"
 #include "model/encoder_module.h"
@@ -88,6 +91,45 @@ std::vector<torch::Tensor> BertRunner::hiddenStates(const torch::Tensor& inputId
                            .masked_fill(keyIsPadding, paddingBias);
   auto output = module_.forward({ids, types, attentionBias, deepestLayer});
   return tensorsOf(output);
+}
+
+void BertRunner::quantizeLinearLayers() {
+  if (traced_ || !module_.hasattr("int8_linears")) {
+    throw CodedError("ERR_UNSUPPORTED",
+                     "dtype 'int8' needs a model this engine compiles: a Hugging Face checkpoint, or a model.pt exported by this version");
+  }
+  if (!device_.is_cpu()) throw CodedError("ERR_INVALID_ARG", "dtype 'int8' runs on the CPU; on CUDA use 'float16'");
+  auto& context = at::globalContext();
+  const auto& engines = context.supportedQEngines();
+  auto has = [&](at::QEngine engine) { return std::find(engines.begin(), engines.end(), engine) != engines.end(); };
+  // oneDNN where libtorch has it (Debian's does; FBGEMM it lacks), else whatever it has.
+  if (has(at::QEngine::ONEDNN)) context.setQEngine(at::QEngine::ONEDNN);
+  else if (has(at::QEngine::FBGEMM)) context.setQEngine(at::QEngine::FBGEMM);
+  else if (has(at::QEngine::QNNPACK)) context.setQEngine(at::QEngine::QNNPACK);
+  else throw CodedError("ERR_UNSUPPORTED", "this libtorch has no quantized engine for dtype 'int8'");
+
+  auto prepack = c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_prepack", "");
+  auto packed = module_.attr("int8_linears").toList();
+  packed.clear();
+  const int64_t layers = module_.attr("num_hidden_layers").toInt();
+  for (const char* kind : {"qkv", "attention_output", "intermediate", "output"}) {
+    auto weights = module_.attr(std::string(kind) + "_weight").toTensor();
+    auto biases = module_.attr(std::string(kind) + "_bias").toTensor();
+    for (int64_t layer = 0; layer < layers; ++layer) {
+      auto weight = weights[layer].contiguous();
+      auto scales = (weight.abs().amax(1).clamp_min(1e-12) / 127.0).to(torch::kDouble);
+      auto zeroPoints = torch::zeros({weight.size(0)}, torch::kLong);
+      auto quantized = torch::quantize_per_channel(weight, scales, zeroPoints, 0, torch::kQInt8);
+      torch::jit::Stack stack{quantized, c10::optional<torch::Tensor>(biases[layer].contiguous())};
+      prepack.callBoxed(&stack);
+      packed.push_back(stack.at(0));
+    }
+    // The float32 copies are not read again: let them go.
+    module_.setattr(std::string(kind) + "_weight", torch::empty({0}));
+  }
+  // FBGEMM wants activations in 7 bits to stay exact; oneDNN and QNNPACK use all 8.
+  module_.setattr("int8_reduce_range", context.qEngine() == at::QEngine::FBGEMM);
+  module_.setattr("use_int8", true);
 }
 
 void BertRunner::save(const std::string& path) {

@@ -22,6 +22,10 @@ class BertRunner {
                                     torch::Device device, torch::Dtype dtype);
   static BertRunner fromTorchScript(const std::string& path, torch::Device device, torch::Dtype dtype);
 
+  // dtype 'int8': the linear layers' weights quantized per output channel (symmetric int8) and
+  // prepacked; activations stay float32 and are quantized on the fly. CPU only.
+  void quantizeLinearLayers();
+
   // Hidden states [embedding output, layer 1, …, layer `deepestLayer`], each [B, T, H].
   // A traced model always returns every layer.
   std::vector<torch::Tensor> hiddenStates(const torch::Tensor& inputIds, const torch::Tensor& typeIds,

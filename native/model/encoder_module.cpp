@@ -3,11 +3,27 @@
 #include <cmath>
 #include <functional>
 
+#include <torch/csrc/jit/frontend/resolver.h>
+#include <torch/csrc/jit/frontend/sugared_value.h>
+#include <torch/custom_class.h>
+
 #include "bert_encoder_source.h"
 #include "common/job_error.h"
 
 namespace bert_embed {
 namespace {
+
+// Module::define's default resolver only knows `torch.` (aten ops); the encoder also calls
+// `quantized.linear_dynamic`.
+struct EncoderSourceResolver : torch::jit::Resolver {
+  std::shared_ptr<torch::jit::SugaredValue> resolveValue(const std::string& name, torch::jit::GraphFunction&,
+                                                         const torch::jit::SourceRange&) override {
+    if (name == "torch") return std::make_shared<torch::jit::BuiltinModule>("aten");
+    if (name == "quantized") return std::make_shared<torch::jit::BuiltinModule>("quantized");
+    return nullptr;
+  }
+  c10::TypePtr resolveType(const std::string&, const torch::jit::SourceRange&) override { return nullptr; }
+};
 
 const torch::Tensor& weight(const TensorMap& weights, const std::string& name) {
   auto found = weights.find(name);
@@ -77,7 +93,11 @@ torch::jit::Module buildEncoderModule(const BertConfig& config, const TensorMap&
   module.register_attribute("hidden_act", c10::StringType::get(), config.hiddenAct);
   // Chosen per load for the device and dtype (BertRunner), so an exported model.pt stays portable.
   module.register_attribute("use_mkldnn", c10::BoolType::get(), false);
-  module.define(kBertEncoderSource);
+  auto packedType = torch::getCustomClass(kLinearPackedParamsClass);
+  module.register_attribute("use_int8", c10::BoolType::get(), false);
+  module.register_attribute("int8_reduce_range", c10::BoolType::get(), false);
+  module.register_attribute("int8_linears", c10::ListType::create(packedType), c10::impl::GenericList(packedType));
+  module.define(kBertEncoderSource, std::make_shared<EncoderSourceResolver>());
   module.eval();
   return module;
 }

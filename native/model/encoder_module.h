@@ -9,6 +9,8 @@ namespace bert_embed {
 // Identifies a module built by this engine (and saved by `export`), as opposed to a traced one.
 inline constexpr const char* kEngineFormatAttribute = "bert_embed_format";
 inline constexpr int64_t kEngineFormatVersion = 1;
+// The TorchScript class of prepacked quantized linear weights (int8_linears).
+inline constexpr const char* kLinearPackedParamsClass = "__torch__.torch.classes.quantized.LinearPackedParamsBase";
 
 // Builds the TorchScript BERT encoder from Hugging Face weights (float32, on the CPU),
 // compiling the TorchScript source kept in native/model/bert_encoder.torchscript.

@@ -66,12 +66,15 @@ void LoadJob::execute(ModelSlot& slot) {
   // Intra-op parallelism is a per-thread setting: it must be made on the thread that runs forward.
   configureCpuThreads(static_cast<int>(threads_), static_cast<int>(blasThreads_));
   auto device = parseDevice(device_);
-  auto dtype = parseDtype(dtype_, device);
+  // int8: float32 activations, quantized linear weights (BertRunner::quantizeLinearLayers).
+  const bool int8 = dtype_ == "int8";
+  auto dtype = int8 ? torch::kFloat32 : parseDtype(dtype_, device);
   if (format_ == "safetensors") {
     slot.runner = std::make_unique<BertRunner>(BertRunner::fromSafetensors(path_, config_, locations_, device, dtype));
   } else {
     slot.runner = std::make_unique<BertRunner>(BertRunner::fromTorchScript(path_, device, dtype));
   }
+  if (int8) slot.runner->quantizeLinearLayers();
 }
 
 Napi::Value LoadJob::result(Napi::Env env) {

@@ -1,4 +1,4 @@
-// Reduced precision: bfloat16 on the CPU, float16 and bfloat16 on CUDA, each against float32.
+// Reduced precision: bfloat16 and int8 on the CPU, float16 and bfloat16 on CUDA, each against float32.
 import { describe, expect, it } from 'vitest';
 import { Encoder, libtorchInfo, type EncoderOptions } from '../../lib/index.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
@@ -23,6 +23,33 @@ async function lowestCosineAgainstFloat32(options: EncoderOptions): Promise<numb
 
 it('bfloat16 on the CPU stays close to float32', async () => {
   expect(await lowestCosineAgainstFloat32({ device: 'cpu', dtype: 'bfloat16' })).toBeGreaterThan(0.99);
+});
+
+describe('int8 (dynamic quantization of the linear layers) on the CPU', () => {
+  it('stays within cosine 0.99 of float32 on every STS-B test sentence', async () => {
+    const every = stsSentences('test');
+    const [reference, quantized] = await Promise.all(
+      (['float32', 'int8'] as const).map(async (dtype) => {
+        const encoder = await Encoder.load(checkpointDir('minilm'), { maxSeqLen: 64, dtype });
+        try {
+          return (await encoder.encode(every)).rows();
+        } finally {
+          await encoder.close();
+        }
+      }),
+    );
+    const lowest = Math.min(...reference.map((row, i) => cosine(row, quantized[i])));
+    console.log(`[int8] lowest cosine to float32 over ${every.length} STS-B sentences: ${lowest.toFixed(5)}`);
+    expect(lowest).toBeGreaterThanOrEqual(0.99);
+    // Not the float32 path under another name: quantization changes the numbers a little.
+    expect(lowest).toBeLessThan(0.9999999);
+  });
+
+  it('is refused on CUDA', async () => {
+    await expect(Encoder.load(checkpointDir('minilm'), { device: 'cuda', dtype: 'int8' })).rejects.toThrow(
+      new RangeError("Expected 'float32', 'float16' or 'bfloat16' on a CUDA device for dtype but received \"int8\" of type string; int8 runs on the CPU"),
+    );
+  });
 });
 
 const cudaDevices = libtorchInfo().cudaDeviceCount;

@@ -92,6 +92,14 @@ describe('TorchScript traced from a Hugging Face-style BertModel', () => {
     await expectReferenceParity(path.join(tracedDir, 'bert-traced.pt'), checkpointDir('tiny'));
   });
 
+  it('refuses dtype int8 for a traced model (its linear layers are not ours to quantize)', async () => {
+    await expect(Encoder.load(path.join(tracedDir, 'bert-traced.pt'), { dtype: 'int8' })).rejects.toMatchObject({
+      name: 'BertEmbedError',
+      code: 'ERR_UNSUPPORTED',
+      message: "dtype 'int8' needs a model this engine compiles: a Hugging Face checkpoint, or a model.pt exported by this version",
+    });
+  });
+
   it('refuses to export a traced model again', async () => {
     fs.copyFileSync(path.join(tracedDir, 'bert-traced.pt'), path.join(tracedDir, 'model.pt'));
     await expect(Encoder.export(tracedDir, path.join(tracedDir, 'again'))).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
