@@ -109,10 +109,10 @@ describe('info and export', () => {
 
 describe('bench', () => {
   it("prints bert-as-service's sweeps as tables with one row per value", async () => {
-    const result = await runCli(['bench', '-m', MODEL, '--sentences', '24', '--max-seq-lens', '8,16', '--client-batches', '1,8', '--callers', '1,3', '--workers', '1,2']);
+    const result = await runCli(['bench', '-m', MODEL, '--sentences', '24', '--max-seq-lens', '8,16', '--client-batches', '1,8', '--callers', '1,3', '--workers', '1,2', '--batch-sizes', '4,16']);
     expect(result.code).toBe(0);
     const text = result.stdout.toString();
-    for (const [title, values] of [['max_seq_len', [8, 16]], ['client batch size', [1, 8]], ['concurrent callers', [1, 3]], ['workers', [1, 2]]] as const) {
+    for (const [title, values] of [['max_seq_len', [8, 16]], ['client batch size', [1, 8]], ['concurrent callers', [1, 3]], ['workers', [1, 2]], ['max batch size', [4, 16]]] as const) {
       expect(text).toContain(`| ${title} | sentences/s | tokens/s | seconds |`);
       for (const value of values) expect(text).toMatch(new RegExp(`\\n\\| ${value} \\| [\\d.]+ \\| \\d+ \\| [\\d.]+ \\|`));
     }

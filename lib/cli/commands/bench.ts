@@ -13,6 +13,7 @@ interface BenchPoint {
   clientBatch: number;
   callers: number;
   workers: number;
+  maxBatchSize: number;
 }
 
 function integerList(value: string): number[] {
@@ -57,27 +58,29 @@ export function benchCommand(): Command {
     .option('--client-batches <list>', 'client batch size sweep', integerList, [1, 16, 256])
     .option('--callers <list>', 'concurrent callers sweep', integerList, [1, 4, 16])
     .option('--workers <list>', 'workers sweep', integerList, [1, 2])
+    .option('--batch-sizes <list>', 'server-side max batch size sweep (maxBatchSize)', integerList, [32, 128, 512])
     .addHelpText('after', '\nExamples:\n  bert-embed bench -m ./all-MiniLM-L6-v2\n  bert-embed bench -m ./model --max-seq-lens 20,40,80,160,320 --workers 1 --sentences 256')
-    .action(async (flags: { model: string; revision: string; quiet?: boolean; sentences: number; maxSeqLens: number[]; clientBatches: number[]; callers: number[]; workers: number[] }) => {
+    .action(async (flags: { model: string; revision: string; quiet?: boolean; sentences: number; maxSeqLens: number[]; clientBatches: number[]; callers: number[]; workers: number[]; batchSizes: number[] }) => {
       const modelDir = await resolveModelDir(flags);
-      const defaults: BenchPoint = { maxSeqLen: flags.maxSeqLens[Math.floor((flags.maxSeqLens.length - 1) / 2)], clientBatch: 64, callers: 1, workers: 1 };
+      const defaults: BenchPoint = { maxSeqLen: flags.maxSeqLens[Math.floor((flags.maxSeqLens.length - 1) / 2)], clientBatch: 64, callers: 1, workers: 1, maxBatchSize: 32 };
       const sweeps: [keyof BenchPoint, string, number[]][] = [
         ['maxSeqLen', 'max_seq_len', flags.maxSeqLens],
         ['clientBatch', 'client batch size', flags.clientBatches],
         ['callers', 'concurrent callers', flags.callers],
         ['workers', 'workers', flags.workers],
+        ['maxBatchSize', 'max batch size', flags.batchSizes],
       ];
       const encoders = new Map<string, Encoder>();
       const encoderFor = async (point: BenchPoint): Promise<Encoder> => {
-        const key = `${point.maxSeqLen}/${point.workers}`;
+        const key = `${point.maxSeqLen}/${point.workers}/${point.maxBatchSize}`;
         if (!encoders.has(key)) {
           for (const open of encoders.values()) await open.close(); // one model in memory at a time
           encoders.clear();
-          encoders.set(key, await Encoder.load(modelDir, { maxSeqLen: point.maxSeqLen, workers: point.workers }).catch((error: unknown) => Promise.reject(asFlagError(error))));
+          encoders.set(key, await Encoder.load(modelDir, { maxSeqLen: point.maxSeqLen, workers: point.workers, maxBatchSize: point.maxBatchSize, maxBatchTokens: point.maxBatchSize * point.maxSeqLen }).catch((error: unknown) => Promise.reject(asFlagError(error))));
         }
         return encoders.get(key)!;
       };
-      process.stdout.write(`model ${modelDir}, ${flags.sentences} sentences per point; defaults: max_seq_len ${defaults.maxSeqLen}, client batch ${defaults.clientBatch}, 1 caller, 1 worker\n`);
+      process.stdout.write(`model ${modelDir}, ${flags.sentences} sentences per point; defaults: max_seq_len ${defaults.maxSeqLen}, client batch ${defaults.clientBatch}, 1 caller, 1 worker, max batch size ${defaults.maxBatchSize}\n`);
       try {
         for (const [key, title, values] of sweeps) {
           process.stdout.write(`\n| ${title} | sentences/s | tokens/s | seconds |\n| --- | --- | --- | --- |\n`);
