@@ -21,7 +21,7 @@ function describeValue(value: unknown): string {
   return String(value);
 }
 
-export function describeReceived(value: unknown): string {
+function describeReceived(value: unknown): string {
   return `${describeValue(value)} of type ${describeType(value)}`;
 }
 

@@ -1,9 +1,18 @@
 /** Checks of request bodies; each failure is a 422 naming the field, what was expected and received. */
-import { describeReceived } from '../validation.js';
+import { expectationMessage } from '../validation.js';
 import { HttpError } from './http-error.js';
 
 function invalid(field: string, expected: string, value: unknown): HttpError {
-  return new HttpError(422, 'ERR_VALIDATION', `Expected ${expected} for ${field} but received ${describeReceived(value)}`);
+  return new HttpError(422, 'ERR_VALIDATION', expectationMessage(field, expected, value));
+}
+
+/** A non-empty array of at most `maxInputs` entries. */
+function inputArray(field: string, value: unknown, expected: string, maxInputs: number): unknown[] {
+  if (!Array.isArray(value) || value.length === 0) throw invalid(field, expected, value);
+  if (value.length > maxInputs) {
+    throw new HttpError(422, 'ERR_TOO_MANY_INPUTS', `Expected at most ${maxInputs} inputs for ${field} (--max-inputs) but received ${value.length}`);
+  }
+  return value;
 }
 
 export function bodyObject(body: unknown): Record<string, unknown> {
@@ -14,27 +23,20 @@ export function bodyObject(body: unknown): Record<string, unknown> {
 /** A non-empty list of at most `maxInputs` strings; a single string when `allowSingle`. */
 export function textList(field: string, value: unknown, maxInputs: number, allowSingle: boolean): string[] {
   if (allowSingle && typeof value === 'string') return [value];
-  const expected = allowSingle ? 'string or non-empty array of strings' : 'non-empty array of strings';
-  if (!Array.isArray(value) || value.length === 0) throw invalid(field, expected, value);
-  if (value.length > maxInputs) {
-    throw new HttpError(422, 'ERR_TOO_MANY_INPUTS', `Expected at most ${maxInputs} inputs for ${field} (--max-inputs) but received ${value.length}`);
-  }
-  value.forEach((text, i) => {
+  const texts = inputArray(field, value, allowSingle ? 'string or non-empty array of strings' : 'non-empty array of strings', maxInputs);
+  texts.forEach((text, i) => {
     if (typeof text !== 'string') throw invalid(`${field}[${i}]`, 'string', text);
   });
-  return value as string[];
+  return texts as string[];
 }
 
 /** A list of token lists (bert-as-service's is_tokenized). */
 export function tokenLists(field: string, value: unknown, maxInputs: number): string[][] {
-  if (!Array.isArray(value) || value.length === 0) throw invalid(field, 'non-empty array of token arrays', value);
-  if (value.length > maxInputs) {
-    throw new HttpError(422, 'ERR_TOO_MANY_INPUTS', `Expected at most ${maxInputs} inputs for ${field} (--max-inputs) but received ${value.length}`);
-  }
-  value.forEach((tokens, i) => {
+  const lists = inputArray(field, value, 'non-empty array of token arrays', maxInputs);
+  lists.forEach((tokens, i) => {
     if (!Array.isArray(tokens) || tokens.some((token) => typeof token !== 'string')) throw invalid(`${field}[${i}]`, 'array of strings', tokens);
   });
-  return value as string[][];
+  return lists as string[][];
 }
 
 export function optionalBoolean(field: string, value: unknown, fallback: boolean): boolean {
