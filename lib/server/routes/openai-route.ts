@@ -21,7 +21,8 @@ export const openAiRoute: Route = async ({ encoder, body, signal, binary, maxInp
   const texts = textList('input', request.input, maxInputs, true);
   const format = optionalOneOf('encoding_format', request.encoding_format, ['float', 'base64'] as const, 'float');
   const dimensions = optionalIntegerIn('dimensions', request.dimensions, 1, encoder.dimension);
-  const embeddings = await encoder.encode(texts, { signal });
+  // The tokens come with the vectors for the usage count: no second tokenization.
+  const embeddings = await encoder.encode(texts, { signal, showTokens: !binary });
   let rows = embeddings.rows();
   if (dimensions !== undefined && dimensions < encoder.dimension) rows = rows.map((row) => shortened(row, dimensions));
   if (binary) {
@@ -30,7 +31,7 @@ export const openAiRoute: Route = async ({ encoder, body, signal, binary, maxInp
     rows.forEach((row, i) => vectors.set(row, i * width));
     return { vectors, shape: [rows.length, width] };
   }
-  const tokens = encoder.tokenize(texts).reduce((sum, t) => sum + t.ids.length, 0);
+  const tokens = embeddings.tokens!.reduce((sum, sentence) => sum + sentence.length, 0);
   const data = rows.map((row, index) => {
     const embedding = format === 'base64' ? JSON.stringify(Buffer.from(row.buffer, row.byteOffset, row.byteLength).toString('base64')) : float32Json(row);
     return `{"object":"embedding","index":${index},"embedding":${embedding}}`;
