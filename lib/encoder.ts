@@ -3,6 +3,7 @@ import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Embeddings } from './embeddings.js';
+import { inSourceOrder } from './in-source-order.js';
 import { BertEmbedError, fromNativeError } from './errors.js';
 import type { BertModelConfig } from './model/bert-config.js';
 import { describeModel } from './model/model-description.js';
@@ -227,22 +228,13 @@ export class Encoder {
     const stop = new AbortController();
     const signal = callOptions.signal instanceof AbortSignal ? AbortSignal.any([stop.signal, callOptions.signal]) : stop.signal;
     setMaxListeners(0, signal); // one listener per call in flight, each removed when its call settles
-    const inFlight: { count: number; result: Promise<Embeddings> }[] = [];
-    let inFlightSentences = 0;
-    const next = async (): Promise<Embeddings> => {
-      const { count, result } = inFlight.shift()!;
-      inFlightSentences -= count;
-      return result;
-    };
     try {
-      for await (const texts of source) {
-        const result = this.encode(texts, { ...callOptions, signal } as EncodeOptions);
-        result.catch(() => undefined); // awaited below, in order; this only keeps it from being "unhandled" meanwhile
-        inFlight.push({ count: Array.isArray(texts) ? texts.length : 0, result });
-        inFlightSentences += inFlight[inFlight.length - 1].count;
-        while (inFlight.length > 0 && inFlightSentences >= TOKENIZE_WINDOW) yield await next();
-      }
-      while (inFlight.length > 0) yield await next();
+      yield* inSourceOrder(
+        source,
+        (texts) => this.encode(texts, { ...callOptions, signal } as EncodeOptions),
+        (texts) => (Array.isArray(texts) ? texts.length : 0),
+        TOKENIZE_WINDOW,
+      );
     } finally {
       stop.abort();
     }

@@ -5,8 +5,12 @@
  */
 import http from 'node:http';
 import { Embeddings } from '../embeddings.js';
+import { inSourceOrder } from '../in-source-order.js';
 import { BertEmbedError } from '../errors.js';
 import { checkInteger, checkPlainObject, expectationMessage, rejectUnknownOptions } from '../validation.js';
+
+/** Requests encodeStream keeps in flight. */
+const STREAM_REQUESTS_IN_FLIGHT = 4;
 
 export type BertClientTarget = { socket: string } | { host: string; port: number };
 
@@ -69,15 +73,8 @@ export class BertClient {
   }
 
   /** Like Encoder.encodeStream: one Embeddings per list, in order, several requests in flight. */
-  async *encodeStream(source: AsyncIterable<string[]> | Iterable<string[]>, options: ClientEncodeOptions = {}): AsyncGenerator<Embeddings, void, undefined> {
-    const inFlight: Promise<Embeddings>[] = [];
-    for await (const texts of source) {
-      const result = this.encode(texts, options);
-      result.catch(() => undefined); // awaited below, in order
-      inFlight.push(result);
-      if (inFlight.length >= 4) yield await inFlight.shift()!;
-    }
-    while (inFlight.length > 0) yield await inFlight.shift()!;
+  encodeStream(source: AsyncIterable<string[]> | Iterable<string[]>, options: ClientEncodeOptions = {}): AsyncGenerator<Embeddings, void, undefined> {
+    return inSourceOrder(source, (texts) => this.encode(texts, options), () => 1, STREAM_REQUESTS_IN_FLIGHT);
   }
 
   async status(): Promise<Record<string, unknown>> {
