@@ -2,9 +2,9 @@
 // confined to their batch, out-of-memory splitting, and the status report.
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BertEmbedError, Encoder, libtorchInfo } from '../../lib/index.js';
+import { BertEmbedError, Encoder, libtorchInfo, type EncoderOptions } from '../../lib/index.js';
 import { encoderInternals } from '../../lib/encoder.js';
-import { nativeBinding, type NativeBatch } from '../../lib/native/binding.js';
+import { nativeBinding, type NativeBatch, type NativeEncodeOutput } from '../../lib/native/binding.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
 import { expectVectorsClose } from '../helpers/compare.js';
 import { stsSentences } from '../helpers/sts.js';
@@ -20,13 +20,24 @@ beforeAll(async () => {
 });
 afterAll(() => reference?.close());
 
+/** A fresh tiny encoder with OPTIONS (and `options`) for `use`, closed afterwards whatever happens. */
+async function withEncoder(options: EncoderOptions, use: (encoder: Encoder) => Promise<void>): Promise<Encoder> {
+  const encoder = await Encoder.load(checkpointDir('tiny'), { ...OPTIONS, ...options });
+  try {
+    await use(encoder);
+  } finally {
+    await encoder.close();
+  }
+  return encoder;
+}
+
 async function expectAsAlone(encoder: Encoder, texts: string[], actual: Float32Array, label: string): Promise<void> {
   expectVectorsClose(actual, (await reference.encode(texts)).data, encoder.dimension, 1e-5, label);
 }
 
 /** Wraps the first replica's encode, e.g. to fail or to watch batches. */
-function interceptBatches(encoder: Encoder, intercept: (batch: NativeBatch, run: () => ReturnType<typeof original>) => ReturnType<typeof original>): void {
-  const replica = encoderInternals.get(encoder)!.replicas[0] as { encode: (batch: NativeBatch) => Promise<{ data: Float32Array; shape: number[] }> };
+function interceptBatches(encoder: Encoder, intercept: (batch: NativeBatch, run: () => Promise<NativeEncodeOutput>) => Promise<NativeEncodeOutput>): void {
+  const replica = encoderInternals.get(encoder)!.replicas[0] as { encode: (batch: NativeBatch) => Promise<NativeEncodeOutput> };
   const original = replica.encode;
   replica.encode = (batch) => intercept(batch, () => original(batch));
 }
@@ -34,8 +45,7 @@ function interceptBatches(encoder: Encoder, intercept: (batch: NativeBatch, run:
 describe('priority', () => {
   for (const priorityBatchSize of [16, 0]) {
     it(`${priorityBatchSize ? 'lets a small call jump ahead of' : 'without priority, leaves a small call behind'} a large one`, async () => {
-      const encoder = await Encoder.load(checkpointDir('tiny'), { ...OPTIONS, workers: 1, priorityBatchSize });
-      try {
+      await withEncoder({ workers: 1, priorityBatchSize }, async (encoder) => {
         const large = encoder.encode(sentences.slice(0, 1500));
         const small = encoder.encode(sentences.slice(1500, 1503));
         const order: string[] = [];
@@ -59,17 +69,14 @@ describe('priority', () => {
         }
         console.log(`[pool] priorityBatchSize ${priorityBatchSize}: the 3-sentence call finished after ${batchesBeforeSmall} of ${total} batches`);
         await expectAsAlone(encoder, sentences.slice(1500, 1503), (await small).data, 'small call');
-      } finally {
-        await encoder.close();
-      }
+      });
     });
   }
 });
 
 describe('fairness', () => {
   it('does not let a stream of small calls starve a large one', async () => {
-    const encoder = await Encoder.load(checkpointDir('tiny'), { ...OPTIONS, workers: 1 });
-    try {
+    await withEncoder({ workers: 1 }, async (encoder) => {
       let largeDone = false;
       const large = encoder.encode(sentences.slice(0, 200)).then((result) => {
         largeDone = true;
@@ -91,16 +98,13 @@ describe('fairness', () => {
       // 200 sentences are 13 batches of 16; at most 4 small batches (3 calls each) run before each.
       expect(smallCalls).toBeLessThanOrEqual(14 * 4 * 3 + 12);
       await expectAsAlone(encoder, sentences.slice(0, 200), (await large).data, 'large call');
-    } finally {
-      await encoder.close();
-    }
+    });
   });
 });
 
 describe('cancellation', () => {
   it('drops the queued sentences of an aborted call and keeps serving the others', async () => {
-    const encoder = await Encoder.load(checkpointDir('tiny'), { ...OPTIONS, workers: 1 });
-    try {
+    await withEncoder({ workers: 1 }, async (encoder) => {
       const controller = new AbortController();
       const doomed = encoder.encode(sentences.slice(0, 1000), { signal: controller.signal });
       const other = encoder.encode(sentences.slice(1000, 1100));
@@ -114,29 +118,23 @@ describe('cancellation', () => {
       expect(status.workers[0].sentences).toBeLessThan(100 + 1000 / 2);
       expect(status.outstandingSentences).toBe(0);
       await expectAsAlone(encoder, sentences.slice(1000, 1100), otherResult.data, 'the other call');
-    } finally {
-      await encoder.close();
-    }
+    });
   });
 
   it('rejects at once when the signal is already aborted', async () => {
-    const encoder = await Encoder.load(checkpointDir('tiny'), OPTIONS);
-    try {
+    await withEncoder({}, async (encoder) => {
       await expect(encoder.encode(['never'], { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
       expect(encoder.status().batches).toBe(0);
       await expect(encoder.encode(['x'], { signal: 'stop' as unknown as AbortSignal })).rejects.toThrow(
         new TypeError('Expected AbortSignal for signal but received "stop" of type string'),
       );
-    } finally {
-      await encoder.close();
-    }
+    });
   });
 });
 
 describe('backpressure', () => {
   it('refuses a call past maxQueuedSentences with ERR_OVERLOADED, then accepts once drained', async () => {
-    const encoder = await Encoder.load(checkpointDir('tiny'), { ...OPTIONS, maxQueuedSentences: 100 });
-    try {
+    await withEncoder({ maxQueuedSentences: 100 }, async (encoder) => {
       const first = encoder.encode(sentences.slice(0, 80));
       const refused = encoder.encode(sentences.slice(80, 110));
       await expect(refused).rejects.toBeInstanceOf(BertEmbedError);
@@ -146,16 +144,13 @@ describe('backpressure', () => {
       await expectAsAlone(encoder, sentences.slice(0, 80), (await first).data, 'first call');
       await expectAsAlone(encoder, sentences.slice(80, 100), (await fits).data, 'call within the limit');
       await expectAsAlone(encoder, sentences.slice(80, 110), (await encoder.encode(sentences.slice(80, 110))).data, 'retried call');
-    } finally {
-      await encoder.close();
-    }
+    });
   });
 });
 
 describe('failures', () => {
   it('fail only the calls that had sentences in the failing batch', async () => {
-    const encoder = await Encoder.load(checkpointDir('tiny'), { ...OPTIONS, workers: 1 });
-    try {
+    await withEncoder({ workers: 1 }, async (encoder) => {
       const poison = encoder.tokenizer.tokenToId('zebra')!;
       expect(poison).toBeGreaterThan(0);
       interceptBatches(encoder, (batch, run) =>
@@ -175,14 +170,11 @@ describe('failures', () => {
       await expectAsAlone(encoder, sentences.slice(200, 450), (after as PromiseFulfilledResult<{ data: Float32Array }>).value.data, 'call after');
       // And the encoder keeps serving.
       await expectAsAlone(encoder, sentences.slice(0, 5), (await encoder.encode(sentences.slice(0, 5))).data, 'later call');
-    } finally {
-      await encoder.close();
-    }
+    });
   });
 
   it('split a batch that runs out of memory and retry the halves', async () => {
-    const encoder = await Encoder.load(checkpointDir('tiny'), { ...OPTIONS, workers: 1 });
-    try {
+    await withEncoder({ workers: 1 }, async (encoder) => {
       const sizes: number[] = [];
       interceptBatches(encoder, (batch, run) => {
         sizes.push(batch.batchSize);
@@ -196,16 +188,13 @@ describe('failures', () => {
       // A single sentence that still does not fit fails its call.
       interceptBatches(encoder, () => Promise.reject(Object.assign(new Error('CUDA out of memory (injected)'), { code: 'ERR_OUT_OF_MEMORY' })));
       await expect(encoder.encode(sentences.slice(0, 20))).rejects.toMatchObject({ code: 'ERR_OUT_OF_MEMORY' });
-    } finally {
-      await encoder.close();
-    }
+    });
   });
 });
 
 describe('workers and status', () => {
   it('places workers round-robin and splits the cores between CPU workers', async () => {
-    const encoder = await Encoder.load(checkpointDir('tiny'), { ...OPTIONS, devices: ['cpu'], workers: 2 });
-    try {
+    await withEncoder({ devices: ['cpu'], workers: 2 }, async (encoder) => {
       expect(encoder.options.workers).toBe(2);
       const share = Math.max(1, Math.floor(os.availableParallelism() / 2));
       // The share goes to whatever runs the linear layers: oneDNN's OpenMP threads, else OpenBLAS.
@@ -214,9 +203,7 @@ describe('workers and status', () => {
       const status = encoder.status();
       expect(status.devices).toEqual(['cpu', 'cpu']);
       expect(status.workers.map((w) => w.device)).toEqual(['cpu', 'cpu']);
-    } finally {
-      await encoder.close();
-    }
+    });
   });
 
   // With a CUDA device present this failure cannot happen; the test is skipped and says so.
@@ -228,8 +215,7 @@ describe('workers and status', () => {
   });
 
   it('reports configuration, counters, padding and queue like server_status', async () => {
-    const encoder = await Encoder.load(checkpointDir('tiny'), { ...OPTIONS, workers: 1 });
-    try {
+    const closed = await withEncoder({ workers: 1 }, async (encoder) => {
       const texts = sentences.slice(0, 300);
       const tokenized = encoder.tokenize(texts);
       await Promise.all([encoder.encode(texts), encoder.encode(texts.slice(0, 3))]);
@@ -245,10 +231,8 @@ describe('workers and status', () => {
       expect(status.workers[0].busyMs).toBeGreaterThan(0);
       expect(status.uptimeMs).toBeGreaterThanOrEqual(0);
       expect(typeof status.torchVersion).toBe('string');
-    } finally {
-      await encoder.close();
-    }
-    expect(encoder.status().closed).toBe(true);
+    });
+    expect(closed.status().closed).toBe(true);
   });
 
   it('validates the pool options', async () => {
