@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "common/job_error.h"
+#include "cpu/onednn_linear.h"
 #include "model/encoder_module.h"
 
 namespace bert_embed {
@@ -29,12 +30,18 @@ std::vector<torch::Tensor> tensorsOf(const c10::IValue& value) {
   return tensors;
 }
 
+// Switches kept for comparisons (BENCHMARKS.md): NAME=0 turns a CPU optimization off.
+bool envOff(const char* name) {
+  const char* setting = std::getenv(name);
+  return setting && std::string(setting) == "0";
+}
+
+// The stacked weight attributes of the four projections, in the order of `project`'s kinds.
+constexpr const char* kLinearKinds[] = {"qkv", "attention_output", "intermediate", "output"};
+
 }  // namespace
 
-bool oneDnnLinearEnabled() {
-  const char* setting = std::getenv("BERT_EMBED_MKLDNN");
-  return at::hasMKLDNN() && !(setting && std::string(setting) == "0");
-}
+bool oneDnnLinearEnabled() { return at::hasMKLDNN() && !envOff("BERT_EMBED_MKLDNN"); }
 
 BertRunner::BertRunner(torch::jit::Module module, bool traced, torch::Device device, torch::Dtype dtype)
     : module_(std::move(module)), traced_(traced), device_(device), dtype_(dtype) {
@@ -112,7 +119,7 @@ void BertRunner::quantizeLinearLayers() {
   auto packed = module_.attr("int8_linears").toList();
   packed.clear();
   const int64_t layers = module_.attr("num_hidden_layers").toInt();
-  for (const char* kind : {"qkv", "attention_output", "intermediate", "output"}) {
+  for (const char* kind : kLinearKinds) {
     auto weights = module_.attr(std::string(kind) + "_weight").toTensor();
     auto biases = module_.attr(std::string(kind) + "_bias").toTensor();
     for (int64_t layer = 0; layer < layers; ++layer) {
@@ -132,8 +139,68 @@ void BertRunner::quantizeLinearLayers() {
   module_.setattr("use_int8", true);
 }
 
+void BertRunner::packCpuLinearLayers() {
+  if (traced_ || !module_.hasattr("cpu_linears") || !device_.is_cpu() || dtype_ != torch::kFloat32 ||
+      !oneDnnLinearAvailable() || !oneDnnLinearEnabled() || module_.attr("use_int8").toBool() || envOff("BERT_EMBED_CPU_KERNELS")) {
+    return;
+  }
+  const int64_t layers = module_.attr("num_hidden_layers").toInt();
+  const auto activation = linearActivationFor(module_.attr("hidden_act").toStringRef());
+  std::vector<torch::Tensor> weights;
+  std::vector<torch::Tensor> biases;
+  for (const char* kind : kLinearKinds) {
+    weights.push_back(module_.attr(std::string(kind) + "_weight").toTensor());
+    biases.push_back(module_.attr(std::string(kind) + "_bias").toTensor());
+  }
+  c10::impl::GenericList packed(torch::getCustomClass(kOneDnnLinearClass));
+  for (int64_t layer = 0; layer < layers; ++layer) {
+    for (size_t kind = 0; kind < weights.size(); ++kind) {
+      // Only the intermediate projection (kind 2) is followed by the activation.
+      packed.push_back(c10::make_intrusive<OneDnnLinear>(weights[kind][layer], biases[kind][layer],
+                                                         kind == 2 ? activation : LinearActivation::None));
+    }
+  }
+  usePackedLinearLayers(packed);
+}
+
+void BertRunner::usePackedLinearLayers(const c10::impl::GenericList& packed) {
+  auto layers = module_.attr("cpu_linears").toList();
+  layers.clear();
+  for (const auto& layer : packed) layers.push_back(layer);
+  // The packed copies replace the plain ones.
+  for (const char* kind : kLinearKinds) module_.setattr(std::string(kind) + "_weight", torch::empty({0}));
+  module_.setattr("use_mkldnn", false);
+  module_.setattr("use_cpu_kernels", true);
+}
+
+void BertRunner::restorePlainLinearWeights() {
+  auto packed = module_.attr("cpu_linears").toList();
+  const int64_t layers = module_.attr("num_hidden_layers").toInt();
+  for (size_t kind = 0; kind < std::size(kLinearKinds); ++kind) {
+    std::vector<torch::Tensor> perLayer;
+    for (int64_t layer = 0; layer < layers; ++layer) {
+      perLayer.push_back(packed.get(layer * 4 + kind).toCustomClass<OneDnnLinear>()->plainWeight());
+    }
+    module_.setattr(std::string(kLinearKinds[kind]) + "_weight", torch::stack(perLayer));
+  }
+}
+
 void BertRunner::save(const std::string& path) {
   if (traced_) throw CodedError("ERR_UNSUPPORTED", "a traced model cannot be exported again; export from the Hugging Face checkpoint");
+  if (!module_.hasattr("use_cpu_kernels") || !module_.attr("use_cpu_kernels").toBool()) {
+    module_.save(path);
+    return;
+  }
+  // Packed layers are this process's oneDNN layout: the file gets plain weights, as a fresh load would.
+  auto packed = module_.attr("cpu_linears").toList().copy();
+  restorePlainLinearWeights();
+  module_.attr("cpu_linears").toList().clear();
+  module_.setattr("use_cpu_kernels", false);
+  struct Repack {
+    BertRunner& runner;
+    const c10::impl::GenericList& packed;
+    ~Repack() { runner.usePackedLinearLayers(packed); }
+  } repack{*this, packed};
   module_.save(path);
 }
 

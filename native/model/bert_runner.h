@@ -26,6 +26,11 @@ class BertRunner {
   // prepacked; activations stay float32 and are quantized on the fly. CPU only.
   void quantizeLinearLayers();
 
+  // On the CPU in float32, where the addon has oneDNN: packs every linear layer once for oneDNN
+  // (native/cpu) and lets the plain float32 copies go. Does nothing elsewhere, or with
+  // BERT_EMBED_CPU_KERNELS=0 (kept for comparisons).
+  void packCpuLinearLayers();
+
   // Hidden states [embedding output, layer 1, …, layer `deepestLayer`], each [B, T, H].
   // A traced model always returns every layer.
   std::vector<torch::Tensor> hiddenStates(const torch::Tensor& inputIds, const torch::Tensor& typeIds,
@@ -38,6 +43,10 @@ class BertRunner {
 
  private:
   BertRunner(torch::jit::Module module, bool traced, torch::Device device, torch::Dtype dtype);
+
+  // The plain weights of packed linear layers, put back for as long as save() writes the module.
+  void restorePlainLinearWeights();
+  void usePackedLinearLayers(const c10::impl::GenericList& packed);
 
   torch::jit::Module module_;
   bool traced_;

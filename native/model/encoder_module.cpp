@@ -9,17 +9,19 @@
 
 #include "bert_encoder_source.h"
 #include "common/job_error.h"
+#include "cpu/onednn_linear.h"
 
 namespace bert_embed {
 namespace {
 
 // Module::define's default resolver only knows `torch.` (aten ops); the encoder also calls
-// `quantized.linear_dynamic`.
+// `quantized.linear_dynamic` and this addon's own CPU kernels (`bert_embed.*`, native/cpu).
 struct EncoderSourceResolver : torch::jit::Resolver {
   std::shared_ptr<torch::jit::SugaredValue> resolveValue(const std::string& name, torch::jit::GraphFunction&,
                                                          const torch::jit::SourceRange&) override {
     if (name == "torch") return std::make_shared<torch::jit::BuiltinModule>("aten");
     if (name == "quantized") return std::make_shared<torch::jit::BuiltinModule>("quantized");
+    if (name == "bert_embed") return std::make_shared<torch::jit::BuiltinModule>("bert_embed");
     return nullptr;
   }
   c10::TypePtr resolveType(const std::string&, const torch::jit::SourceRange&) override { return nullptr; }
@@ -97,6 +99,9 @@ torch::jit::Module buildEncoderModule(const BertConfig& config, const TensorMap&
   module.register_attribute("use_int8", c10::BoolType::get(), false);
   module.register_attribute("int8_reduce_range", c10::BoolType::get(), false);
   module.register_attribute("int8_linears", c10::ListType::create(packedType), c10::impl::GenericList(packedType));
+  auto cpuLinearType = torch::getCustomClass(kOneDnnLinearClass);
+  module.register_attribute("use_cpu_kernels", c10::BoolType::get(), false);
+  module.register_attribute("cpu_linears", c10::ListType::create(cpuLinearType), c10::impl::GenericList(cpuLinearType));
   module.define(kBertEncoderSource, std::make_shared<EncoderSourceResolver>());
   module.eval();
   return module;

@@ -75,6 +75,7 @@ void LoadJob::execute(ModelSlot& slot) {
     slot.runner = std::make_unique<BertRunner>(BertRunner::fromTorchScript(path_, device, dtype));
   }
   if (int8) slot.runner->quantizeLinearLayers();
+  else slot.runner->packCpuLinearLayers();
 }
 
 Napi::Value LoadJob::result(Napi::Env env) {

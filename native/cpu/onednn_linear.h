@@ -1,0 +1,54 @@
+#pragma once
+#include <torch/custom_class.h>
+#include <torch/script.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace bert_embed {
+
+// The activation a linear layer applies to its output, fused into the same oneDNN primitive.
+enum class LinearActivation : int64_t { None = 0, GeluErf = 1, GeluTanh = 2, Relu = 3 };
+
+inline LinearActivation linearActivationFor(const std::string& hiddenAct) {
+  if (hiddenAct == "gelu") return LinearActivation::GeluErf;
+  if (hiddenAct == "gelu_new" || hiddenAct == "gelu_pytorch_tanh") return LinearActivation::GeluTanh;
+  return LinearActivation::Relu;
+}
+
+// Whether the addon was built against oneDNN's headers (Debian's libdnnl-dev); without them
+// OneDnnLinear cannot be made and the encoder keeps torch's own linear layers.
+bool oneDnnLinearAvailable();
+
+// A float32 linear layer (y = x·Wᵀ + b) whose weight oneDNN reordered once, at load, into the
+// blocked layout its matrix-product kernel reads. torch.mkldnn_linear takes a plain weight and
+// reorders it on every call, and needs its input and output copied to and from oneDNN tensors;
+// this reads and writes plain torch tensors in place, and fuses the bias, the activation and an
+// optional residual sum into the product.
+class OneDnnLinear : public torch::CustomClassHolder {
+ public:
+  OneDnnLinear(const torch::Tensor& weight, const torch::Tensor& bias, LinearActivation activation);
+  ~OneDnnLinear() override;
+
+  // input [rows, in] → [rows, out]
+  torch::Tensor forward(const torch::Tensor& input);
+  // input [rows, in] → input·Wᵀ + b + residual, residual [rows, out]
+  torch::Tensor forwardAdd(const torch::Tensor& input, const torch::Tensor& residual);
+
+  // The weight back in its plain [out, in] layout (for saving a model).
+  torch::Tensor plainWeight() const;
+  const torch::Tensor& bias() const { return bias_; }
+
+ private:
+  struct Packed;  // oneDNN's objects, kept out of this header
+  torch::Tensor run(const torch::Tensor& input, const torch::Tensor* residual);
+
+  torch::Tensor bias_;
+  std::unique_ptr<Packed> packed_;
+};
+
+// The TorchScript name of OneDnnLinear, as module attributes declare it.
+inline constexpr const char* kOneDnnLinearClass = "__torch__.torch.classes.bert_embed.OneDnnLinear";
+
+}  // namespace bert_embed
