@@ -1,5 +1,9 @@
 #include "cpu/onednn_linear.h"
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
 #include <mutex>
 #include <unordered_map>
 
@@ -30,9 +34,13 @@ constexpr int64_t kLayoutRows = 256;
 // Row counts seen in practice are batch size × padded length; past this many kernels, start over.
 constexpr size_t kMaxKernels = 512;
 
+memory::data_type sourceType(LinearPrecision precision) {
+  return precision == LinearPrecision::Int8 ? memory::data_type::s8 : memory::data_type::f32;
+}
+
 dnnl::inner_product_forward::primitive_desc describe(int64_t rows, int64_t in, int64_t out,
                                                      const memory::desc& weightDesc, LinearActivation activation,
-                                                     bool addResidual) {
+                                                     LinearPrecision precision, bool addResidual) {
   dnnl::post_ops ops;
   // The residual is already in the destination: the sum post-op adds the product to it.
   if (addResidual) ops.append_sum(1.0f);
@@ -44,12 +52,38 @@ dnnl::inner_product_forward::primitive_desc describe(int64_t rows, int64_t in, i
   }
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
+  // int8: the products are scaled back to float by activation scale × weight scale, one per output
+  // channel, given with every call.
+  if (precision == LinearPrecision::Int8) attr.set_output_scales(1 << 1, {DNNL_RUNTIME_F32_VAL});
   // Scratch memory comes from torch's allocator per call instead of living in every cached primitive.
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   memory::desc bias({out}, memory::data_type::f32, memory::format_tag::a);
-  dnnl::inner_product_forward::desc desc(dnnl::prop_kind::forward_inference, rowsDesc(rows, in), weightDesc, bias,
-                                         rowsDesc(rows, out));
+  memory::desc source({rows, in}, sourceType(precision), memory::format_tag::ab);
+  dnnl::inner_product_forward::desc desc(dnnl::prop_kind::forward_inference, source, weightDesc, bias, rowsDesc(rows, out));
   return dnnl::inner_product_forward::primitive_desc(desc, attr, cpuEngine());
+}
+
+// The largest magnitude in `values`, over the intra-op threads.
+float largestMagnitude(const float* values, int64_t count) {
+  return at::parallel_reduce(
+      0, count, 1 << 16, 0.0f,
+      [&](int64_t begin, int64_t end, float largest) {
+#pragma omp simd reduction(max : largest)
+        for (int64_t i = begin; i < end; ++i) largest = std::max(largest, std::fabs(values[i]));
+        return largest;
+      },
+      [](float a, float b) { return std::max(a, b); });
+}
+
+// values × scale rounded to the nearest int8 (|values × scale| ≤ 127 by the choice of scale).
+void quantizeToInt8(const float* values, int64_t count, float scale, int8_t* out) {
+  at::parallel_for(0, count, 1 << 16, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+    for (int64_t i = begin; i < end; ++i) {
+      const float scaled = values[i] * scale;
+      out[i] = static_cast<int8_t>(static_cast<int32_t>(scaled + (scaled >= 0.0f ? 0.5f : -0.5f)));
+    }
+  });
 }
 
 }  // namespace
@@ -63,8 +97,10 @@ struct OneDnnLinear::Packed {
   int64_t outFeatures;
   int64_t inFeatures;
   LinearActivation activation;
+  LinearPrecision precision;
   memory::desc weightDesc;
-  torch::Tensor weight;  // bytes in weightDesc's layout
+  torch::Tensor weight;        // bytes in weightDesc's layout
+  torch::Tensor weightScales;  // int8: [out] float32, weight ≈ int8 weight × scale
   std::mutex mutex;
   std::unordered_map<int64_t, Kernel> kernels;  // by rows * 2 + addResidual
 
@@ -73,7 +109,7 @@ struct OneDnnLinear::Packed {
     auto found = kernels.find(key);
     if (found != kernels.end()) return found->second;
     if (kernels.size() >= kMaxKernels) kernels.clear();
-    auto descriptor = describe(rows, inFeatures, outFeatures, weightDesc, activation, addResidual);
+    auto descriptor = describe(rows, inFeatures, outFeatures, weightDesc, activation, precision, addResidual);
     Kernel kernel{dnnl::inner_product_forward(descriptor), static_cast<int64_t>(descriptor.scratchpad_desc().get_size())};
     return kernels.emplace(key, std::move(kernel)).first->second;
   }
@@ -81,17 +117,25 @@ struct OneDnnLinear::Packed {
 
 bool oneDnnLinearAvailable() { return true; }
 
-OneDnnLinear::OneDnnLinear(const torch::Tensor& weight, const torch::Tensor& bias, LinearActivation activation)
+OneDnnLinear::OneDnnLinear(const torch::Tensor& weight, const torch::Tensor& bias, LinearActivation activation,
+                           LinearPrecision precision)
     : bias_(bias.to(torch::kFloat32).contiguous().clone()), packed_(std::make_unique<Packed>()) {
+  auto& p = *packed_;
   auto plain = weight.to(torch::kFloat32).contiguous();
-  packed_->outFeatures = plain.size(0);
-  packed_->inFeatures = plain.size(1);
-  packed_->activation = activation;
-  memory::desc anyLayout({plain.size(0), plain.size(1)}, memory::data_type::f32, memory::format_tag::any);
-  packed_->weightDesc = describe(kLayoutRows, plain.size(1), plain.size(0), anyLayout, activation, false).weights_desc();
-  packed_->weight = torch::empty({static_cast<int64_t>(packed_->weightDesc.get_size())}, torch::kUInt8);
-  memory source(rowsDesc(plain.size(0), plain.size(1)), cpuEngine(), plain.data_ptr());
-  memory target(packed_->weightDesc, cpuEngine(), packed_->weight.data_ptr());
+  p.outFeatures = plain.size(0);
+  p.inFeatures = plain.size(1);
+  p.activation = activation;
+  p.precision = precision;
+  if (precision == LinearPrecision::Int8) {
+    p.weightScales = (plain.abs().amax(1).clamp_min(1e-12) / 127.0).contiguous();
+    plain = (plain / p.weightScales.unsqueeze(1)).round().clamp(-127, 127).to(torch::kInt8).contiguous();
+  }
+  const auto weightType = sourceType(precision);
+  memory::desc anyLayout({p.outFeatures, p.inFeatures}, weightType, memory::format_tag::any);
+  p.weightDesc = describe(kLayoutRows, p.inFeatures, p.outFeatures, anyLayout, activation, precision, false).weights_desc();
+  p.weight = torch::empty({static_cast<int64_t>(p.weightDesc.get_size())}, torch::kUInt8);
+  memory source({{p.outFeatures, p.inFeatures}, weightType, memory::format_tag::ab}, cpuEngine(), plain.data_ptr());
+  memory target(p.weightDesc, cpuEngine(), p.weight.data_ptr());
   dnnl::reorder(source, target).execute(threadStream(), source, target);
   threadStream().wait();
 }
@@ -113,20 +157,33 @@ torch::Tensor OneDnnLinear::run(const torch::Tensor& input, const torch::Tensor*
     output = torch::empty({rows, p.outFeatures}, torch::kFloat32);
   }
   if (rows == 0) return output;
+  auto& engine = cpuEngine();
+  std::unordered_map<int, memory> arguments;
+  torch::Tensor bias = bias_;
+  torch::Tensor outputScales;
+  if (p.precision == LinearPrecision::Int8) {
+    // One scale for the whole input; the products come back as float through per-channel scales.
+    const float largest = largestMagnitude(source.data_ptr<float>(), source.numel());
+    const float inputScale = largest > 0.0f ? largest / 127.0f : 1.0f;
+    auto quantized = torch::empty({rows, p.inFeatures}, torch::kInt8);
+    quantizeToInt8(source.data_ptr<float>(), source.numel(), 1.0f / inputScale, quantized.data_ptr<int8_t>());
+    source = quantized;
+    outputScales = p.weightScales * inputScale;
+    // oneDNN adds an int8 product's bias before the output scales.
+    bias = bias_ / outputScales;
+    arguments.emplace(DNNL_ARG_ATTR_OUTPUT_SCALES,
+                      memory({{p.outFeatures}, memory::data_type::f32, memory::format_tag::a}, engine, outputScales.data_ptr()));
+  }
   std::lock_guard<std::mutex> lock(p.mutex);
   const auto& kernel = p.kernelFor(rows, residual != nullptr);
   auto scratchpad = torch::empty({kernel.scratchpadBytes}, torch::kUInt8);
-  auto& engine = cpuEngine();
-  memory src(rowsDesc(rows, p.inFeatures), engine, source.data_ptr());
-  memory weights(p.weightDesc, engine, p.weight.data_ptr());
-  memory bias({{p.outFeatures}, memory::data_type::f32, memory::format_tag::a}, engine, bias_.data_ptr());
-  memory dst(rowsDesc(rows, p.outFeatures), engine, output.data_ptr());
-  memory scratch({{kernel.scratchpadBytes}, memory::data_type::u8, memory::format_tag::a}, engine, scratchpad.data_ptr());
-  kernel.primitive.execute(threadStream(), {{DNNL_ARG_SRC, src},
-                                            {DNNL_ARG_WEIGHTS, weights},
-                                            {DNNL_ARG_BIAS, bias},
-                                            {DNNL_ARG_DST, dst},
-                                            {DNNL_ARG_SCRATCHPAD, scratch}});
+  arguments.emplace(DNNL_ARG_SRC, memory({{rows, p.inFeatures}, sourceType(p.precision), memory::format_tag::ab}, engine, source.data_ptr()));
+  arguments.emplace(DNNL_ARG_WEIGHTS, memory(p.weightDesc, engine, p.weight.data_ptr()));
+  arguments.emplace(DNNL_ARG_BIAS, memory({{p.outFeatures}, memory::data_type::f32, memory::format_tag::a}, engine, bias.data_ptr()));
+  arguments.emplace(DNNL_ARG_DST, memory(rowsDesc(rows, p.outFeatures), engine, output.data_ptr()));
+  arguments.emplace(DNNL_ARG_SCRATCHPAD,
+                    memory({{kernel.scratchpadBytes}, memory::data_type::u8, memory::format_tag::a}, engine, scratchpad.data_ptr()));
+  kernel.primitive.execute(threadStream(), arguments);
   threadStream().wait();
   return output;
 }
@@ -139,12 +196,13 @@ torch::Tensor OneDnnLinear::forwardAdd(const torch::Tensor& input, const torch::
 
 torch::Tensor OneDnnLinear::plainWeight() const {
   auto& p = *packed_;
-  auto plain = torch::empty({p.outFeatures, p.inFeatures}, torch::kFloat32);
+  const bool int8 = p.precision == LinearPrecision::Int8;
+  auto plain = torch::empty({p.outFeatures, p.inFeatures}, int8 ? torch::kInt8 : torch::kFloat32);
   memory packed(p.weightDesc, cpuEngine(), p.weight.data_ptr());
-  memory target(rowsDesc(p.outFeatures, p.inFeatures), cpuEngine(), plain.data_ptr());
+  memory target({{p.outFeatures, p.inFeatures}, sourceType(p.precision), memory::format_tag::ab}, cpuEngine(), plain.data_ptr());
   dnnl::reorder(packed, target).execute(threadStream(), packed, target);
   threadStream().wait();
-  return plain;
+  return int8 ? plain.to(torch::kFloat32) * p.weightScales.unsqueeze(1) : plain;
 }
 
 }  // namespace bert_embed

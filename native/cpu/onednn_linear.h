@@ -21,14 +21,19 @@ inline LinearActivation linearActivationFor(const std::string& hiddenAct) {
 // OneDnnLinear cannot be made and the encoder keeps torch's own linear layers.
 bool oneDnnLinearAvailable();
 
-// A float32 linear layer (y = x·Wᵀ + b) whose weight oneDNN reordered once, at load, into the
-// blocked layout its matrix-product kernel reads. torch.mkldnn_linear takes a plain weight and
-// reorders it on every call, and needs its input and output copied to and from oneDNN tensors;
+// How OneDnnLinear multiplies: float32 throughout, or int8 (weights quantized once per output
+// channel, symmetric; activations quantized per call with one symmetric scale: dynamic quantization).
+enum class LinearPrecision { Float32, Int8 };
+
+// A linear layer (y = x·Wᵀ + b, float32 in and out) whose weight oneDNN reordered once, at load,
+// into the blocked layout its matrix-product kernel reads. torch.mkldnn_linear takes a plain weight
+// and reorders it on every call, and needs its input and output copied to and from oneDNN tensors;
 // this reads and writes plain torch tensors in place, and fuses the bias, the activation and an
 // optional residual sum into the product.
 class OneDnnLinear : public torch::CustomClassHolder {
  public:
-  OneDnnLinear(const torch::Tensor& weight, const torch::Tensor& bias, LinearActivation activation);
+  OneDnnLinear(const torch::Tensor& weight, const torch::Tensor& bias, LinearActivation activation,
+               LinearPrecision precision = LinearPrecision::Float32);
   ~OneDnnLinear() override;
 
   // input [rows, in] → [rows, out]
@@ -36,7 +41,8 @@ class OneDnnLinear : public torch::CustomClassHolder {
   // input [rows, in] → input·Wᵀ + b + residual, residual [rows, out]
   torch::Tensor forwardAdd(const torch::Tensor& input, const torch::Tensor& residual);
 
-  // The weight back in its plain [out, in] layout (for saving a model).
+  // The weight back in its plain [out, in] float32 layout (for saving a model; int8 weights come
+  // back dequantized).
   torch::Tensor plainWeight() const;
   const torch::Tensor& bias() const { return bias_; }
 

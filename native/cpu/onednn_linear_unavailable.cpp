@@ -8,7 +8,7 @@ struct OneDnnLinear::Packed {};
 
 bool oneDnnLinearAvailable() { return false; }
 
-OneDnnLinear::OneDnnLinear(const torch::Tensor&, const torch::Tensor&, LinearActivation) {
+OneDnnLinear::OneDnnLinear(const torch::Tensor&, const torch::Tensor&, LinearActivation, LinearPrecision) {
   throw CodedError("ERR_UNSUPPORTED", "this build of bert-embed-native has no oneDNN kernels");
 }
 OneDnnLinear::~OneDnnLinear() = default;

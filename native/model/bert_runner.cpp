@@ -106,6 +106,8 @@ void BertRunner::quantizeLinearLayers() {
                      "dtype 'int8' needs a model this engine compiles: a Hugging Face checkpoint, or a model.pt exported by this version");
   }
   if (!device_.is_cpu()) throw CodedError("ERR_INVALID_ARG", "dtype 'int8' runs on the CPU; on CUDA use 'float16'");
+  // This addon's oneDNN int8 layers where it has them (native/cpu), else libtorch's quantized engine.
+  if (packCpuLinearLayers(LinearPrecision::Int8)) return;
   auto& context = at::globalContext();
   const auto& engines = context.supportedQEngines();
   auto has = [&](at::QEngine engine) { return std::find(engines.begin(), engines.end(), engine) != engines.end(); };
@@ -139,10 +141,10 @@ void BertRunner::quantizeLinearLayers() {
   module_.setattr("use_int8", true);
 }
 
-void BertRunner::packCpuLinearLayers() {
+bool BertRunner::packCpuLinearLayers(LinearPrecision precision) {
   if (traced_ || !module_.hasattr("cpu_linears") || !device_.is_cpu() || dtype_ != torch::kFloat32 ||
       !oneDnnLinearAvailable() || !oneDnnLinearEnabled() || module_.attr("use_int8").toBool() || envOff("BERT_EMBED_CPU_KERNELS")) {
-    return;
+    return false;
   }
   const int64_t layers = module_.attr("num_hidden_layers").toInt();
   const auto activation = linearActivationFor(module_.attr("hidden_act").toStringRef());
@@ -157,10 +159,11 @@ void BertRunner::packCpuLinearLayers() {
     for (size_t kind = 0; kind < weights.size(); ++kind) {
       // Only the intermediate projection (kind 2) is followed by the activation.
       packed.push_back(c10::make_intrusive<OneDnnLinear>(weights[kind][layer], biases[kind][layer],
-                                                         kind == 2 ? activation : LinearActivation::None));
+                                                         kind == 2 ? activation : LinearActivation::None, precision));
     }
   }
   usePackedLinearLayers(packed);
+  return true;
 }
 
 void BertRunner::usePackedLinearLayers(const c10::impl::GenericList& packed) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/onednn_linear.h"
 #include "model/bert_config.h"
 #include "model/safetensors_reader.h"
 
@@ -27,9 +28,9 @@ class BertRunner {
   void quantizeLinearLayers();
 
   // On the CPU in float32, where the addon has oneDNN: packs every linear layer once for oneDNN
-  // (native/cpu) and lets the plain float32 copies go. Does nothing elsewhere, or with
-  // BERT_EMBED_CPU_KERNELS=0 (kept for comparisons).
-  void packCpuLinearLayers();
+  // (native/cpu), in float32 or int8, and lets the plain float32 copies go. Returns false and does
+  // nothing elsewhere, or with BERT_EMBED_CPU_KERNELS=0 (kept for comparisons).
+  bool packCpuLinearLayers(LinearPrecision precision = LinearPrecision::Float32);
 
   // Hidden states [embedding output, layer 1, …, layer `deepestLayer`], each [B, T, H].
   // A traced model always returns every layer.
