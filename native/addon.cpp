@@ -2,6 +2,7 @@
 #include <napi.h>
 #include <torch/version.h>
 
+#include "engine/cpu_allocator.h"
 #include "engine/device.h"
 #include "model/bert_runner.h"
 #include "napi/native_model.h"
@@ -13,6 +14,7 @@ Napi::Value cudaDeviceCount(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
+  bert_embed::installCachingCpuAllocator();
   exports.Set("NativeModel", bert_embed::NativeModel::define(env));
   exports.Set("torchVersion", Napi::String::New(env, std::to_string(TORCH_VERSION_MAJOR) + "." +
                                                          std::to_string(TORCH_VERSION_MINOR) + "." +

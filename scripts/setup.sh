@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian/Ubuntu machine: installs the system packages that are missing
-# (compiler, cmake, libtorch, the headers of its oneDNN, a fast BLAS; for the tests: python torch and numpy, python httpx as a
-# socket client, curl, and script(1) from bsdutils for a pseudo-terminal), then installs
-# the npm packages, builds the addon and compiles the TypeScript.
+# (compiler, cmake, libtorch, the headers of its oneDNN, a fast BLAS; for the tests and benchmarks:
+# python torch, numpy and onnx, python httpx as a socket client, curl, and script(1) from bsdutils
+# for a pseudo-terminal), then installs the npm packages, builds the addon and compiles the TypeScript.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake g++ make libtorch-dev libdnnl-dev libopenblas0-pthread python3-torch python3-numpy python3-httpx curl bsdutils)
+packages=(cmake g++ make libtorch-dev libdnnl-dev libopenblas0-pthread python3-torch python3-numpy python3-onnx python3-httpx curl bsdutils)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

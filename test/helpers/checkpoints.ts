@@ -33,6 +33,14 @@ export const CHECKPOINTS = {
     includePositionIds: true,
     overrides: { hidden_size: 96, num_attention_heads: 3, num_hidden_layers: 2, intermediate_size: 200, hidden_act: 'gelu_new' },
   },
+  // Head size 24 (not a whole number of the CPU attention kernel's 16-float blocks) and room for
+  // hundreds of tokens.
+  'heads24-long': {
+    configPath: path.join(sharedModel('bert-tiny'), 'config.json'),
+    seed: 16,
+    std: 0.1,
+    overrides: { hidden_size: 72, num_attention_heads: 3, num_hidden_layers: 2, intermediate_size: 150, hidden_act: 'gelu_new', max_position_embeddings: 512 },
+  },
   'tiny-bf16-legacy': {
     configPath: path.join(sharedModel('bert-tiny'), 'config.json'),
     seed: 15,
