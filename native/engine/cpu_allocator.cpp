@@ -5,6 +5,7 @@
 #include <c10/core/impl/alloc_cpu.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <unordered_map>
@@ -15,9 +16,9 @@ namespace bert_embed {
 namespace {
 
 constexpr size_t kSmallest = 256 * 1024;
-// 64 MiB of free blocks kept 0.93× the speed of an unbounded cache at 0.86× its peak RSS on STS-B
-// (32 MiB: 0.85× the speed); BENCHMARKS.md.
-constexpr size_t kMaxCachedBytes = 64 * 1024 * 1024;
+// At least 64 MiB of free blocks: on STS-B that kept the speed of glibc's heaps at 0.85× their peak
+// RSS (32 MiB cost 10% of the speed); BENCHMARKS.md.
+constexpr size_t kMinCachedBytes = 64 * 1024 * 1024;
 
 // Blocks are powers of two, so a block serves every request between half its size and its size:
 // batches grow in length through a length-sorted pass, and finer classes missed (and faulted in
@@ -73,7 +74,10 @@ class CachingCpuAllocator final : public c10::Allocator {
       if (found != self.inUse_.end()) {
         bytes = found->second;
         self.inUse_.erase(found);
-        if (self.cachedBytes_ + bytes <= kMaxCachedBytes) {
+        // Room for four of the largest blocks given back so far: a batch's working set grows with
+        // its size (maxBatchSize 128 has blocks of 64 MiB), and a smaller cache faults it in anew.
+        self.largestReleased_ = std::max(self.largestReleased_, bytes);
+        if (self.cachedBytes_ + bytes <= std::max(kMinCachedBytes, 4 * self.largestReleased_)) {
           self.free_.emplace(bytes, address);
           self.cachedBytes_ += bytes;
           return;
@@ -88,6 +92,7 @@ class CachingCpuAllocator final : public c10::Allocator {
   mutable std::unordered_map<void*, size_t> inUse_;     // mapped blocks handed out, by address
   mutable std::multimap<size_t, void*> free_;           // mapped blocks kept for reuse, by size
   mutable size_t cachedBytes_ = 0;
+  mutable size_t largestReleased_ = 0;
 };
 
 CachingCpuAllocator& CachingCpuAllocator::instance() {

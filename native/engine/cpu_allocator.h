@@ -8,8 +8,9 @@ namespace bert_embed {
 // faults every page in again: on a VM that made encoding 4× slower) or, once its adaptive mmap
 // threshold has risen, keeps it in per-thread heaps where blocks of ever-changing batch shapes
 // fragment (peak RSS grew by 150 MiB over one STS-B pass). Blocks here are reused by size class
-// (powers of two), and at most 64 MiB of free ones are kept. Smaller tensors still go to c10's
-// allocator.
+// (powers of two), and free ones are kept up to 64 MiB or four times the largest block given back,
+// whichever is more (so large batches keep their working set too). Smaller tensors still go to
+// c10's allocator.
 // Installed once, process-wide, unless BERT_EMBED_CPU_ALLOCATOR=0 (kept for comparisons).
 void installCachingCpuAllocator();
 
