@@ -63,26 +63,37 @@ dnnl::inner_product_forward::primitive_desc describe(int64_t rows, int64_t in, i
   return dnnl::inner_product_forward::primitive_desc(desc, attr, cpuEngine());
 }
 
+float largestMagnitudeInRange(const float* __restrict values, int64_t count) {
+  float largest = 0.0f;
+#pragma omp simd reduction(max : largest)
+  for (int64_t i = 0; i < count; ++i) largest = std::max(largest, std::fabs(values[i]));
+  return largest;
+}
+
 // The largest magnitude in `values`, over the intra-op threads.
 float largestMagnitude(const float* values, int64_t count) {
   return at::parallel_reduce(
       0, count, 1 << 16, 0.0f,
       [&](int64_t begin, int64_t end, float largest) {
-#pragma omp simd reduction(max : largest)
-        for (int64_t i = begin; i < end; ++i) largest = std::max(largest, std::fabs(values[i]));
-        return largest;
+        return std::max(largest, largestMagnitudeInRange(values + begin, end - begin));
       },
       [](float a, float b) { return std::max(a, b); });
 }
 
 // values × scale rounded to the nearest int8 (|values × scale| ≤ 127 by the choice of scale).
+// Arguments, not lambda captures: int8 stores may alias anything, so through a closure the loop
+// reloads its pointers at every element and does not vectorize.
+void quantizeRange(const float* __restrict values, int64_t count, float scale, int8_t* __restrict out) {
+#pragma omp simd
+  for (int64_t i = 0; i < count; ++i) {
+    const float scaled = values[i] * scale;
+    out[i] = static_cast<int8_t>(static_cast<int32_t>(scaled + (scaled >= 0.0f ? 0.5f : -0.5f)));
+  }
+}
+
 void quantizeToInt8(const float* values, int64_t count, float scale, int8_t* out) {
   at::parallel_for(0, count, 1 << 16, [&](int64_t begin, int64_t end) {
-#pragma omp simd
-    for (int64_t i = begin; i < end; ++i) {
-      const float scaled = values[i] * scale;
-      out[i] = static_cast<int8_t>(static_cast<int32_t>(scaled + (scaled >= 0.0f ? 0.5f : -0.5f)));
-    }
+    quantizeRange(values + begin, end - begin, scale, out + begin);
   });
 }
 

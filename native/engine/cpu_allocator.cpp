@@ -41,7 +41,20 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   c10::DeleterFnPtr raw_deleter() const override { return &CachingCpuAllocator::release; }
 
+  void trim() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    unmapFreeBlocks();
+    largestReleased_ = 0;
+  }
+
  private:
+  // Callers hold mutex_.
+  void unmapFreeBlocks() const {
+    for (auto& [size, block] : free_) munmap(block, size);
+    free_.clear();
+    cachedBytes_ = 0;
+  }
+
   void* take(size_t bytes) const {
     std::lock_guard<std::mutex> lock(mutex_);
     void* address = nullptr;
@@ -54,9 +67,7 @@ class CachingCpuAllocator final : public c10::Allocator {
       address = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (address == MAP_FAILED) {
         // Give the cache back and try once more before failing as torch's own allocator would.
-        for (auto& [size, block] : free_) munmap(block, size);
-        free_.clear();
-        cachedBytes_ = 0;
+        unmapFreeBlocks();
         address = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         TORCH_CHECK(address != MAP_FAILED, "DefaultCPUAllocator: can't allocate memory: you tried to allocate ", bytes, " bytes.");
       }
@@ -102,6 +113,8 @@ CachingCpuAllocator& CachingCpuAllocator::instance() {
 }
 
 }  // namespace
+
+void trimCachedCpuBlocks() { CachingCpuAllocator::instance().trim(); }
 
 void installCachingCpuAllocator() {
   static std::once_flag once;

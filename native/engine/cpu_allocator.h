@@ -14,4 +14,9 @@ namespace bert_embed {
 // Installed once, process-wide, unless BERT_EMBED_CPU_ALLOCATOR=0 (kept for comparisons).
 void installCachingCpuAllocator();
 
+// Unmaps the free blocks and forgets the largest one given back: a model load frees copies of its
+// weights (read, stacked, packed) that no batch will ask for again, and would leave the cache sized
+// by them.
+void trimCachedCpuBlocks();
+
 }  // namespace bert_embed

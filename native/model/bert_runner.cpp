@@ -148,19 +148,24 @@ bool BertRunner::packCpuLinearLayers(LinearPrecision precision) {
   }
   const int64_t layers = module_.attr("num_hidden_layers").toInt();
   const auto activation = linearActivationFor(module_.attr("hidden_act").toStringRef());
-  std::vector<torch::Tensor> weights;
-  std::vector<torch::Tensor> biases;
-  for (const char* kind : kLinearKinds) {
-    weights.push_back(module_.attr(std::string(kind) + "_weight").toTensor());
-    biases.push_back(module_.attr(std::string(kind) + "_bias").toTensor());
+  // One kind at a time, its plain weights let go once packed: the load's peak memory holds the
+  // packed copies and one kind's plain ones, not two full copies.
+  std::vector<std::vector<c10::intrusive_ptr<OneDnnLinear>>> packedByKind;
+  for (size_t kind = 0; kind < std::size(kLinearKinds); ++kind) {
+    const std::string name = kLinearKinds[kind];
+    auto weights = module_.attr(name + "_weight").toTensor();
+    auto biases = module_.attr(name + "_bias").toTensor();
+    auto& packedKind = packedByKind.emplace_back();
+    for (int64_t layer = 0; layer < layers; ++layer) {
+      // Only the intermediate projection (kind 2) is followed by the activation.
+      packedKind.push_back(c10::make_intrusive<OneDnnLinear>(weights[layer], biases[layer],
+                                                             kind == 2 ? activation : LinearActivation::None, precision));
+    }
+    module_.setattr(name + "_weight", torch::empty({0}));
   }
   c10::impl::GenericList packed(torch::getCustomClass(kOneDnnLinearClass));
   for (int64_t layer = 0; layer < layers; ++layer) {
-    for (size_t kind = 0; kind < weights.size(); ++kind) {
-      // Only the intermediate projection (kind 2) is followed by the activation.
-      packed.push_back(c10::make_intrusive<OneDnnLinear>(weights[kind][layer], biases[kind][layer],
-                                                         kind == 2 ? activation : LinearActivation::None, precision));
-    }
+    for (const auto& packedKind : packedByKind) packed.push_back(packedKind[layer]);
   }
   usePackedLinearLayers(packed);
   return true;

@@ -2,6 +2,7 @@
 
 #include <c10/core/InferenceMode.h>
 
+#include "engine/cpu_allocator.h"
 #include "engine/cpu_threads.h"
 #include "engine/device.h"
 #include "napi/js_values.h"
@@ -76,6 +77,7 @@ void LoadJob::execute(ModelSlot& slot) {
   }
   if (int8) slot.runner->quantizeLinearLayers();
   else slot.runner->packCpuLinearLayers();
+  trimCachedCpuBlocks();
 }
 
 Napi::Value LoadJob::result(Napi::Env env) {
