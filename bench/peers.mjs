@@ -13,7 +13,10 @@
 // RSS is its own; the processes take turns for --rounds rounds, each timing --passes passes over
 // the corpus, and the median pass counts (the host is shared and noisy).
 //
-//   npm run bench   (= tsc && node bench/peers.mjs [--model all-MiniLM-L6-v2|bert-base-uncased] [--rounds 2] [--passes 3])
+// The table goes to stdout and into BENCHMARKS.md, between the markers <!-- peers:MODEL --> and
+// <!-- /peers:MODEL --> (unless --print-only).
+//
+//   npm run bench   (= tsc && node bench/peers.mjs [--model all-MiniLM-L6-v2|bert-base-uncased] [--rounds 2] [--passes 3] [--print-only])
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,6 +34,7 @@ const { values: args } = parseArgs({
     'max-seq-len': { type: 'string', default: '128' },
     rounds: { type: 'string', default: '2' },
     passes: { type: 'string', default: '3' },
+    'print-only': { type: 'boolean', default: false },
   },
 });
 const maxSeqLen = Number(args['max-seq-len']);
@@ -218,17 +222,38 @@ if (args.engine) {
   fs.rmSync(work, { recursive: true, force: true });
   for (const r of results) r.seconds = median(r.passes);
   const secondsOf = (engine) => results.find((r) => r.engine === engine).seconds;
-  console.log(
+  const lines = [
     `${args.model} shape (random weights), STS-B test: ${sentences.length} sentences, ${tokenCount} tokens, maxSeqLen ${maxSeqLen}, ` +
-      `mean pooling + normalize, ${os.availableParallelism()} cores, default threads, median of ${Number(args.rounds) * Number(args.passes)} passes, ${new Date().toISOString().slice(0, 10)}\n`,
-  );
-  console.log('| engine | sentences/s | tokens/s | vs transformers.js (same precision) | p50 one sentence | p99 one sentence | peak RSS | worst cosine to ours fp32 |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+      `mean pooling + normalize, ${os.availableParallelism()} cores (${os.cpus()[0].model.trim()}), default threads, ` +
+      `median of ${Number(args.rounds) * Number(args.passes)} passes, ${new Date().toISOString().slice(0, 10)}`,
+    '',
+    '| engine | sentences/s | tokens/s | vs transformers.js (same precision) | p50 one sentence | p99 one sentence | peak RSS | worst cosine to ours fp32 |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
   for (const r of results) {
     const rate = sentences.length / r.seconds;
     const latency = (p) => (r.latencies.length ? `${percentile(r.latencies, p).toFixed(1)} ms` : 'n/a');
-    console.log(
+    lines.push(
       `| ${r.engine} | ${rate.toFixed(1)} | ${(tokenCount / r.seconds).toFixed(0)} | ${(secondsOf(r.peer) / r.seconds).toFixed(2)}× ${r.peer === 'transformers.js q8' ? 'q8' : 'fp32'} | ${latency(50)} | ${latency(99)} | ${r.maxRssMiB.toFixed(0)} MiB | ${r.cosine === undefined ? '—' : r.cosine.toFixed(6)} |`,
     );
   }
+  const table = lines.join('\n');
+  console.log(table);
+  if (!args['print-only']) writeIntoBenchmarks(table);
+}
+
+/** Replaces what stands between this model's markers in BENCHMARKS.md; says so when they are missing. */
+function writeIntoBenchmarks(table) {
+  const file = path.join(repoRoot, 'BENCHMARKS.md');
+  const begin = `<!-- peers:${args.model} -->`;
+  const end = `<!-- /peers:${args.model} -->`;
+  const text = fs.readFileSync(file, 'utf8');
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) {
+    console.error(`BENCHMARKS.md has no ${begin} … ${end} markers: the table is printed only`);
+    return;
+  }
+  fs.writeFileSync(file, `${text.slice(0, from + begin.length)}\n${table}\n${text.slice(to)}`);
+  console.error(`wrote the table into BENCHMARKS.md (${begin})`);
 }

@@ -11,6 +11,7 @@ the torch module on a padded batch when python3-onnxruntime is present; it is no
 """
 
 import importlib.util
+import json
 import os
 import shutil
 import sys
@@ -22,7 +23,11 @@ spec = importlib.util.spec_from_file_location('trace_hf_style', os.path.join(HER
 hf_style = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(hf_style)
 
-COMPANIONS = ['config.json', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']
+COMPANIONS = ['config.json', 'vocab.txt', 'tokenizer.json', 'special_tokens_map.json']
+BERT_TOKENIZER_DEFAULTS = {
+    'tokenizer_class': 'BertTokenizer', 'unk_token': '[UNK]', 'sep_token': '[SEP]', 'pad_token': '[PAD]',
+    'cls_token': '[CLS]', 'mask_token': '[MASK]', 'model_max_length': 512,
+}
 
 
 class LastHiddenState(torch.nn.Module):
@@ -32,6 +37,17 @@ class LastHiddenState(torch.nn.Module):
 
     def forward(self, input_ids, attention_mask, token_type_ids):
         return self.model(input_ids, attention_mask, token_type_ids)[0]
+
+
+def write_tokenizer_config(checkpoint_dir, out_dir):
+    # bert-base-uncased's tokenizer_config.json names no special tokens (Python's BertTokenizer has
+    # them as defaults); transformers.js reads them from the file and pads with an undefined id.
+    source = os.path.join(checkpoint_dir, 'tokenizer_config.json')
+    settings = json.load(open(source)) if os.path.exists(source) else {}
+    for key, value in BERT_TOKENIZER_DEFAULTS.items():
+        settings.setdefault(key, value)
+    with open(os.path.join(out_dir, 'tokenizer_config.json'), 'w') as out:
+        json.dump(settings, out)
 
 
 def main(argv):
@@ -56,6 +72,7 @@ def main(argv):
         source = os.path.join(checkpoint_dir, name)
         if os.path.exists(source):
             shutil.copyfile(source, os.path.join(out_dir, name))
+    write_tokenizer_config(checkpoint_dir, out_dir)
     print(os.path.join(out_dir, 'onnx', 'model.onnx'))
     return 0
 

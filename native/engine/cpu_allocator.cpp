@@ -41,8 +41,15 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   c10::DeleterFnPtr raw_deleter() const override { return &CachingCpuAllocator::release; }
 
-  void trim() {
+  void pause() {
     std::lock_guard<std::mutex> lock(mutex_);
+    ++pauses_;
+    unmapFreeBlocks();
+  }
+
+  void resume() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--pauses_ > 0) return;
     unmapFreeBlocks();
     largestReleased_ = 0;
   }
@@ -87,8 +94,8 @@ class CachingCpuAllocator final : public c10::Allocator {
         self.inUse_.erase(found);
         // Room for four of the largest blocks given back so far: a batch's working set grows with
         // its size (maxBatchSize 128 has blocks of 64 MiB), and a smaller cache faults it in anew.
-        self.largestReleased_ = std::max(self.largestReleased_, bytes);
-        if (self.cachedBytes_ + bytes <= std::max(kMinCachedBytes, 4 * self.largestReleased_)) {
+        if (self.pauses_ == 0) self.largestReleased_ = std::max(self.largestReleased_, bytes);
+        if (self.pauses_ == 0 && self.cachedBytes_ + bytes <= std::max(kMinCachedBytes, 4 * self.largestReleased_)) {
           self.free_.emplace(bytes, address);
           self.cachedBytes_ += bytes;
           return;
@@ -104,6 +111,7 @@ class CachingCpuAllocator final : public c10::Allocator {
   mutable std::multimap<size_t, void*> free_;           // mapped blocks kept for reuse, by size
   mutable size_t cachedBytes_ = 0;
   mutable size_t largestReleased_ = 0;
+  int pauses_ = 0;  // model loads in progress (CpuBlockCachePause)
 };
 
 CachingCpuAllocator& CachingCpuAllocator::instance() {
@@ -114,7 +122,8 @@ CachingCpuAllocator& CachingCpuAllocator::instance() {
 
 }  // namespace
 
-void trimCachedCpuBlocks() { CachingCpuAllocator::instance().trim(); }
+CpuBlockCachePause::CpuBlockCachePause() { CachingCpuAllocator::instance().pause(); }
+CpuBlockCachePause::~CpuBlockCachePause() { CachingCpuAllocator::instance().resume(); }
 
 void installCachingCpuAllocator() {
   static std::once_flag once;

@@ -14,9 +14,16 @@ namespace bert_embed {
 // Installed once, process-wide, unless BERT_EMBED_CPU_ALLOCATOR=0 (kept for comparisons).
 void installCachingCpuAllocator();
 
-// Unmaps the free blocks and forgets the largest one given back: a model load frees copies of its
-// weights (read, stacked, packed) that no batch will ask for again, and would leave the cache sized
-// by them.
-void trimCachedCpuBlocks();
+// For the length of a model load: freed blocks are unmapped instead of cached, and the cache is
+// emptied when the last such scope ends. A load frees copies of its weights (read, stacked, packed)
+// that no batch asks for again, and they would both raise the load's peak and size the cache
+// after them.
+class CpuBlockCachePause {
+ public:
+  CpuBlockCachePause();
+  ~CpuBlockCachePause();
+  CpuBlockCachePause(const CpuBlockCachePause&) = delete;
+  CpuBlockCachePause& operator=(const CpuBlockCachePause&) = delete;
+};
 
 }  // namespace bert_embed

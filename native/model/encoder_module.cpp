@@ -35,6 +35,13 @@ const torch::Tensor& weight(const TensorMap& weights, const std::string& name) {
   return found->second;
 }
 
+// The named tensor, removed from `weights` so its memory goes once the caller is done with it.
+torch::Tensor take(TensorMap& weights, const std::string& name) {
+  torch::Tensor tensor = weight(weights, name);
+  weights.erase(name);
+  return tensor;
+}
+
 std::string layerName(int64_t layer, const std::string& suffix) {
   return "encoder.layer." + std::to_string(layer) + "." + suffix;
 }
@@ -47,21 +54,21 @@ torch::Tensor stackLayers(const BertConfig& config,
   return torch::stack(perLayer).contiguous();
 }
 
-torch::Tensor stackNamed(const BertConfig& config, const TensorMap& weights, const std::string& suffix) {
-  return stackLayers(config, [&](int64_t layer) { return weight(weights, layerName(layer, suffix)); });
+torch::Tensor stackNamed(const BertConfig& config, TensorMap& weights, const std::string& suffix) {
+  return stackLayers(config, [&](int64_t layer) { return take(weights, layerName(layer, suffix)); });
 }
 
-torch::Tensor stackFusedQkv(const BertConfig& config, const TensorMap& weights, const std::string& kind) {
+torch::Tensor stackFusedQkv(const BertConfig& config, TensorMap& weights, const std::string& kind) {
   return stackLayers(config, [&](int64_t layer) {
-    return torch::cat({weight(weights, layerName(layer, "attention.self.query." + kind)),
-                       weight(weights, layerName(layer, "attention.self.key." + kind)),
-                       weight(weights, layerName(layer, "attention.self.value." + kind))});
+    return torch::cat({take(weights, layerName(layer, "attention.self.query." + kind)),
+                       take(weights, layerName(layer, "attention.self.key." + kind)),
+                       take(weights, layerName(layer, "attention.self.value." + kind))});
   });
 }
 
 }  // namespace
 
-torch::jit::Module buildEncoderModule(const BertConfig& config, const TensorMap& weights) {
+torch::jit::Module buildEncoderModule(const BertConfig& config, TensorMap weights) {
   torch::jit::Module module("BertEmbedEncoder");
   auto buffer = [&](const char* name, const torch::Tensor& value) { module.register_buffer(name, value); };
 

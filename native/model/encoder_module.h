@@ -13,7 +13,8 @@ inline constexpr int64_t kEngineFormatVersion = 1;
 inline constexpr const char* kLinearPackedParamsClass = "__torch__.torch.classes.quantized.LinearPackedParamsBase";
 
 // Builds the TorchScript BERT encoder from Hugging Face weights (float32, on the CPU),
-// compiling the TorchScript source kept in native/model/bert_encoder.torchscript.
-torch::jit::Module buildEncoderModule(const BertConfig& config, const TensorMap& weights);
+// compiling the TorchScript source kept in native/model/bert_encoder.torchscript. Consumes
+// `weights`: each layer's tensors are let go once stacked, so a load never holds two copies.
+torch::jit::Module buildEncoderModule(const BertConfig& config, TensorMap weights);
 
 }  // namespace bert_embed

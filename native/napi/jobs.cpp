@@ -66,6 +66,7 @@ LoadJob::LoadJob(Napi::Env env, const Napi::Object& spec) : Job(env) {
 void LoadJob::execute(ModelSlot& slot) {
   // Intra-op parallelism is a per-thread setting: it must be made on the thread that runs forward.
   configureCpuThreads(static_cast<int>(threads_), static_cast<int>(blasThreads_));
+  const CpuBlockCachePause pauseCaching;
   auto device = parseDevice(device_);
   // int8: float32 activations, quantized linear weights (BertRunner::quantizeLinearLayers).
   const bool int8 = dtype_ == "int8";
@@ -77,7 +78,6 @@ void LoadJob::execute(ModelSlot& slot) {
   }
   if (int8) slot.runner->quantizeLinearLayers();
   else slot.runner->packCpuLinearLayers();
-  trimCachedCpuBlocks();
 }
 
 Napi::Value LoadJob::result(Napi::Env env) {
