@@ -24,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomWeightCheckpoint, readStsPairs, repoRoot } from '../scripts/example-fixtures.mjs';
+import { onnxExportOf, openEngine, percentile, writeIntoBenchmarks } from './peer-engines.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,11 +43,6 @@ const sentences = readStsPairs('test').flatMap((pair) => [pair.first, pair.secon
 const BATCH = 32;
 const LATENCY_SAMPLES = 200;
 
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 /** Indices of `sentences` sorted by token count, in batches of BATCH (what sentence-transformers does). */
 function lengthSortedBatches(lengths) {
   const order = lengths.map((length, i) => [length, i]).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
@@ -57,39 +53,24 @@ function lengthSortedBatches(lengths) {
 
 /** One engine, in this process: vectors to `out`, figures as JSON on stdout. */
 async function runEngine(engine, dir, out) {
-  let encodeAll;
-  let encodeOne;
-  let close = async () => undefined;
-  if (engine === 'ours' || engine === 'ours int8') {
-    const { Encoder } = await import('../dist/index.js');
-    const dtype = engine === 'ours' ? 'float32' : 'int8';
-    const encoder = await Encoder.load(dir, { pooling: 'REDUCE_MEAN', layers: [-1], normalize: true, maxSeqLen, dtype });
-    encodeAll = async () => (await encoder.encode(sentences)).data;
-    encodeOne = async (text) => encoder.encode([text]);
-    close = () => encoder.close();
-  } else if (engine === 'transformers.js' || engine === 'transformers.js q8') {
-    const { pipeline, env } = await import('@huggingface/transformers');
-    env.allowRemoteModels = false;
-    env.localModelPath = path.dirname(dir);
-    const dtype = engine === 'transformers.js' ? 'fp32' : 'q8';
-    const extractor = await pipeline('feature-extraction', path.basename(dir), { dtype });
+  const opened = await openEngine(engine, dir, maxSeqLen);
+  let encodeAll = () => opened.encode(sentences);
+  if (engine.startsWith('transformers.js')) {
+    // transformers.js pads every call to its longest sentence: give it length-sorted batches.
     const { WordPieceTokenizer } = await import('../dist/index.js');
     const tokenizer = WordPieceTokenizer.fromModelDir(dir);
     const batches = lengthSortedBatches(sentences.map((s) => tokenizer.encode(s).ids.length));
     encodeAll = async () => {
-      const dim = (await extractor(['x'], { pooling: 'mean', normalize: true })).dims[1];
+      const dim = (await opened.encode(['x'])).length;
       const data = new Float32Array(sentences.length * dim);
       for (const batch of batches) {
-        const output = await extractor(batch.map((i) => sentences[i]), { pooling: 'mean', normalize: true });
-        batch.forEach((sentence, row) => data.set(output.data.subarray(row * dim, (row + 1) * dim), sentence * dim));
+        const vectors = await opened.encode(batch.map((i) => sentences[i]));
+        batch.forEach((sentence, row) => data.set(vectors.subarray(row * dim, (row + 1) * dim), sentence * dim));
       }
       return data;
     };
-    encodeOne = (text) => extractor([text], { pooling: 'mean', normalize: true });
-    close = () => extractor.dispose();
-  } else {
-    throw new Error(`unknown engine ${engine}`);
   }
+  const encodeOne = (text) => opened.encode([text]);
   let data = await encodeAll(); // warm-up, and the vectors to check
   const passes = [];
   for (let pass = 0; pass < Number(args.passes); pass++) {
@@ -103,7 +84,7 @@ async function runEngine(engine, dir, out) {
     await encodeOne(sentences[i]);
     latencies.push(performance.now() - t);
   }
-  await close();
+  await opened.close();
   fs.writeFileSync(out, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   process.stdout.write(JSON.stringify({ passes, latencies, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
 }
@@ -189,13 +170,7 @@ if (args.engine) {
 } else {
   const name = args.model === 'all-MiniLM-L6-v2' ? 'minilm' : args.model;
   const checkpoint = await randomWeightCheckpoint(args.model, name);
-  const onnxDir = `${checkpoint}-onnx`;
-  if (!fs.existsSync(path.join(onnxDir, 'onnx', 'model.onnx'))) {
-    execFileSync('/usr/bin/python3', [path.join(repoRoot, 'scripts', 'export-onnx.py'), checkpoint, onnxDir], { stdio: ['ignore', 'ignore', 'inherit'] });
-  }
-  if (!fs.existsSync(path.join(onnxDir, 'onnx', 'model_quantized.onnx'))) {
-    execFileSync('/usr/bin/python3', [path.join(repoRoot, 'scripts', 'quantize-onnx.py'), onnxDir], { stdio: ['ignore', 'ignore', 'inherit'] });
-  }
+  const onnxDir = onnxExportOf(checkpoint);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'be-peers-'));
   const tokens = (await import('../dist/index.js')).WordPieceTokenizer.fromModelDir(checkpoint);
   const tokenCount = sentences.reduce((sum, s) => sum + tokens.encode(s, undefined, { maxLength: maxSeqLen }).ids.length, 0);
@@ -239,21 +214,5 @@ if (args.engine) {
   }
   const table = lines.join('\n');
   console.log(table);
-  if (!args['print-only']) writeIntoBenchmarks(table);
-}
-
-/** Replaces what stands between this model's markers in BENCHMARKS.md; says so when they are missing. */
-function writeIntoBenchmarks(table) {
-  const file = path.join(repoRoot, 'BENCHMARKS.md');
-  const begin = `<!-- peers:${args.model} -->`;
-  const end = `<!-- /peers:${args.model} -->`;
-  const text = fs.readFileSync(file, 'utf8');
-  const from = text.indexOf(begin);
-  const to = text.indexOf(end);
-  if (from < 0 || to < from) {
-    console.error(`BENCHMARKS.md has no ${begin} … ${end} markers: the table is printed only`);
-    return;
-  }
-  fs.writeFileSync(file, `${text.slice(0, from + begin.length)}\n${table}\n${text.slice(to)}`);
-  console.error(`wrote the table into BENCHMARKS.md (${begin})`);
+  if (!args['print-only']) writeIntoBenchmarks(`peers:${args.model}`, table);
 }

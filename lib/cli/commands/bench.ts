@@ -20,8 +20,8 @@ function integerList(value: string): number[] {
   return value.split(',').map((part) => parseInteger(part.trim()));
 }
 
-/** Sentences of exactly `length` tokens with [CLS] and [SEP]. */
-function syntheticSentences(tokenizer: WordPieceTokenizer, count: number, length: number): string[] {
+/** Sentences of exactly `length` tokens with [CLS] and [SEP] (bench/fixed-length.mjs gives the peers the same). */
+export function syntheticSentences(tokenizer: WordPieceTokenizer, count: number, length: number): string[] {
   const words: string[] = [];
   for (let id = 0; id < tokenizer.vocabSize && words.length < 2000; id++) {
     const token = tokenizer.idToToken(id);
