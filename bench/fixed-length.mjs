@@ -8,11 +8,10 @@
 //
 //   node bench/fixed-length.mjs [--model all-MiniLM-L6-v2] [--max-seq-lens 20,40,80,160,320] [--sentences 256] [--passes 3]
 import { execFileSync } from 'node:child_process';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomWeightCheckpoint } from '../scripts/example-fixtures.mjs';
-import { onnxExportOf, openEngine, percentile, writeIntoBenchmarks } from './peer-engines.mjs';
+import { onnxExportOf, openEngine, percentile, runDescription, writeIntoBenchmarks } from './peer-engines.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -67,7 +66,7 @@ if (args.engine) {
   const rate = (engine, n) => count / seconds[engine][n];
   const lines = [
     `${args.model} shape (random weights), ${count} sentences of exactly max_seq_len tokens, batches of ${BATCH}, mean pooling + normalize, ` +
-      `${os.availableParallelism()} cores (${os.cpus()[0].model.trim()}), default threads, median of ${args.passes} passes, ${new Date().toISOString().slice(0, 10)}`,
+      runDescription(args.passes),
     '',
     '| max_seq_len | ours fp32 sentences/s | transformers.js fp32 | ours ÷ transformers.js | ours int8 sentences/s | transformers.js q8 | ours int8 ÷ q8 |',
     '| --- | --- | --- | --- | --- | --- | --- |',

@@ -2,6 +2,7 @@
 // transformers.js needs. Shared by bench/peers.mjs (STS-B) and bench/fixed-length.mjs.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../scripts/example-fixtures.mjs';
 
@@ -36,6 +37,11 @@ export async function openEngine(engine, dir, maxSeqLen) {
     return { encode: async (texts) => (await extractor(texts, { pooling: 'mean', normalize: true })).data, close: () => extractor.dispose() };
   }
   throw new Error(`unknown engine ${engine}`);
+}
+
+/** The machine and the run, for a table's heading: cores, CPU model, passes counted, today's date. */
+export function runDescription(passes) {
+  return `${os.availableParallelism()} cores (${os.cpus()[0].model.trim()}), default threads, median of ${passes} passes, ${new Date().toISOString().slice(0, 10)}`;
 }
 
 export function percentile(values, p) {

@@ -24,7 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomWeightCheckpoint, readStsPairs, repoRoot } from '../scripts/example-fixtures.mjs';
-import { onnxExportOf, openEngine, percentile, writeIntoBenchmarks } from './peer-engines.mjs';
+import { onnxExportOf, openEngine, percentile, runDescription, writeIntoBenchmarks } from './peer-engines.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -60,8 +60,8 @@ async function runEngine(engine, dir, out) {
     const { WordPieceTokenizer } = await import('../dist/index.js');
     const tokenizer = WordPieceTokenizer.fromModelDir(dir);
     const batches = lengthSortedBatches(sentences.map((s) => tokenizer.encode(s).ids.length));
+    const dim = (await opened.encode(['x'])).length;
     encodeAll = async () => {
-      const dim = (await opened.encode(['x'])).length;
       const data = new Float32Array(sentences.length * dim);
       for (const batch of batches) {
         const vectors = await opened.encode(batch.map((i) => sentences[i]));
@@ -199,8 +199,7 @@ if (args.engine) {
   const secondsOf = (engine) => results.find((r) => r.engine === engine).seconds;
   const lines = [
     `${args.model} shape (random weights), STS-B test: ${sentences.length} sentences, ${tokenCount} tokens, maxSeqLen ${maxSeqLen}, ` +
-      `mean pooling + normalize, ${os.availableParallelism()} cores (${os.cpus()[0].model.trim()}), default threads, ` +
-      `median of ${Number(args.rounds) * Number(args.passes)} passes, ${new Date().toISOString().slice(0, 10)}`,
+      `mean pooling + normalize, ${runDescription(Number(args.rounds) * Number(args.passes))}`,
     '',
     '| engine | sentences/s | tokens/s | vs transformers.js (same precision) | p50 one sentence | p99 one sentence | peak RSS | worst cosine to ours fp32 |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -94,11 +94,13 @@ class CachingCpuAllocator final : public c10::Allocator {
         self.inUse_.erase(found);
         // Room for four of the largest blocks given back so far: a batch's working set grows with
         // its size (maxBatchSize 128 has blocks of 64 MiB), and a smaller cache faults it in anew.
-        if (self.pauses_ == 0) self.largestReleased_ = std::max(self.largestReleased_, bytes);
-        if (self.pauses_ == 0 && self.cachedBytes_ + bytes <= std::max(kMinCachedBytes, 4 * self.largestReleased_)) {
-          self.free_.emplace(bytes, address);
-          self.cachedBytes_ += bytes;
-          return;
+        if (self.pauses_ == 0) {
+          self.largestReleased_ = std::max(self.largestReleased_, bytes);
+          if (self.cachedBytes_ + bytes <= std::max(kMinCachedBytes, 4 * self.largestReleased_)) {
+            self.free_.emplace(bytes, address);
+            self.cachedBytes_ += bytes;
+            return;
+          }
         }
       }
     }
