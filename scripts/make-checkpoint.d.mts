@@ -38,6 +38,12 @@ export interface MakeCheckpointOptions {
   overrides?: Partial<BertConfigJson> & Record<string, unknown>;
   /** write the int64 embeddings.position_ids buffer [1, max_position_embeddings] */
   includePositionIds?: boolean;
+  /** also write BertForMaskedLM's head (cls.predictions.*, never prefixed) and architectures: ['BertForMaskedLM'] */
+  mlmHead?: boolean;
+  /** also write cls.predictions.decoder.weight / .bias and tie_word_embeddings: false (implies mlmHead) */
+  untiedDecoder?: boolean;
+  /** std of the head's tensors (default: std) */
+  headStd?: number;
 }
 
 export interface MakeCheckpointResult {
@@ -50,6 +56,8 @@ export interface MakeCheckpointResult {
   prefix: string;
   legacyLayerNorm: boolean;
   includePositionIds: boolean;
+  mlmHead: boolean;
+  untiedDecoder: boolean;
   tensors: { name: string; shape: number[] }[];
   /** number of float parameters */
   parameters: number;
@@ -65,10 +73,12 @@ export interface PlannedTensor {
   canonical: string;
   shape: number[];
   kind: 'normal' | 'layernorm-weight' | 'position-ids';
+  /** one of BertForMaskedLM's cls.* tensors */
+  head: boolean;
 }
 export function planTensors(
   config: BertConfigJson,
-  options?: { prefix?: string; legacyLayerNorm?: boolean; includePositionIds?: boolean },
+  options?: { prefix?: string; legacyLayerNorm?: boolean; includePositionIds?: boolean; mlmHead?: boolean; untiedDecoder?: boolean },
 ): PlannedTensor[];
 
 export function float32BitsToFloat16Bits(bits: number): number;

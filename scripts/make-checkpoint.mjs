@@ -1,11 +1,22 @@
 #!/usr/bin/env node
 // Writes a random-weight Hugging Face `BertModel` checkpoint (config.json, vocab.txt, tokenizer files,
-// model.safetensors) from a real config. Plain Node ESM, no dependencies, no build step.
+// model.safetensors) from a real config, optionally with `BertForMaskedLM`'s head. Plain Node ESM, no dependencies,
+// no build step.
 //
 //   node scripts/make-checkpoint.mjs --config ../shared/models/all-MiniLM-L6-v2/config.json --out .fixtures/minilm \
 //     [--seed 1] [--dtype F32|F16|BF16] [--std 0.02] [--prefix bert.] [--legacy-layernorm] [--vocab path/to/vocab.txt]
 //     [--include-position-ids] [--hidden 96 --heads 3 --layers 2 --intermediate 200 --max-position 128
-//      --type-vocab 2 --act gelu --eps 1e-12 --vocab-size N --set key=jsonValue ...] [--quiet]
+//      --type-vocab 2 --act gelu --eps 1e-12 --vocab-size N --set key=jsonValue ...] [--mlm-head [--untied-decoder]]
+//     [--head-std X] [--quiet]
+//
+// --mlm-head adds BertForMaskedLM's head under its Hugging Face names, never prefixed (HF stores the encoder as
+// `bert.*` and the head as `cls.*`): cls.predictions.transform.dense.weight [H,H] / .bias [H],
+// cls.predictions.transform.LayerNorm.weight / .bias [H] (gamma / beta with --legacy-layernorm), cls.predictions.bias
+// [V]; config.json gets "architectures": ["BertForMaskedLM"]. The decoder is tied, as in BERT: its weight is the word
+// embeddings and its bias cls.predictions.bias. --untied-decoder (implies --mlm-head) also writes
+// cls.predictions.decoder.weight [V,H] and cls.predictions.decoder.bias [V] (its own values, not a copy of
+// cls.predictions.bias: Hugging Face's logits use decoder.bias when it is present) and "tie_word_embeddings": false.
+// --head-std sets the std of the cls.* tensors (default: --std).
 //
 // Values are deterministic: every tensor has its own PRNG stream seeded from (seed, canonical tensor name), where the
 // canonical name has no prefix and uses LayerNorm.weight/.bias, so a given seed yields the same numbers whatever the
@@ -184,10 +195,11 @@ export function createNormalGenerator(seed, stream = '') {
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * The list of tensors of a BertModel checkpoint, in write order.
- * Each: { name (as written), canonical (no prefix, .weight/.bias names), shape, kind: 'normal'|'layernorm-weight'|'position-ids' }.
+ * The list of tensors of a BertModel checkpoint (plus BertForMaskedLM's head with mlmHead), in write order.
+ * Each: { name (as written), canonical (no prefix, .weight/.bias names), shape,
+ *         kind: 'normal'|'layernorm-weight'|'position-ids', head: whether it is one of the cls.* tensors }.
  */
-export function planTensors(config, { prefix = '', legacyLayerNorm = false, includePositionIds = false } = {}) {
+export function planTensors(config, { prefix = '', legacyLayerNorm = false, includePositionIds = false, mlmHead = false, untiedDecoder = false } = {}) {
   const H = config.hidden_size;
   const I = config.intermediate_size;
   const V = config.vocab_size;
@@ -196,7 +208,10 @@ export function planTensors(config, { prefix = '', legacyLayerNorm = false, incl
   const L = config.num_hidden_layers;
   const tensors = [];
   const lnName = (base, which) => (legacyLayerNorm ? `${base}.${which === 'weight' ? 'gamma' : 'beta'}` : `${base}.${which}`);
-  const add = (canonical, shape, kind = 'normal', written = canonical) => tensors.push({ name: prefix + written, canonical, shape, kind });
+  const add = (canonical, shape, kind = 'normal', written = canonical) => {
+    const head = canonical.startsWith('cls.');
+    tensors.push({ name: head ? written : prefix + written, canonical, shape, kind, head });
+  };
   const addLinear = (base, out, inp) => {
     add(`${base}.weight`, [out, inp]);
     add(`${base}.bias`, [out]);
@@ -223,6 +238,12 @@ export function planTensors(config, { prefix = '', legacyLayerNorm = false, incl
     addLayerNorm(`${p}.output.LayerNorm`);
   }
   addLinear('pooler.dense', H, H);
+  if (mlmHead || untiedDecoder) {
+    addLinear('cls.predictions.transform.dense', H, H);
+    addLayerNorm('cls.predictions.transform.LayerNorm');
+    add('cls.predictions.bias', [V]);
+    if (untiedDecoder) addLinear('cls.predictions.decoder', V, H);
+  }
   return tensors;
 }
 
@@ -237,7 +258,7 @@ function writeAll(fd, bytes) {
   while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
 }
 
-function writeSafetensors(filePath, tensors, { dtype, std, seed }) {
+function writeSafetensors(filePath, tensors, { dtype, std, headStd, seed }) {
   const elemBytes = DTYPE_BYTES[dtype];
   const header = {};
   let offset = 0;
@@ -280,7 +301,7 @@ function writeSafetensors(filePath, tensors, { dtype, std, seed }) {
       const mean = t.kind === 'layernorm-weight' ? 1 : 0;
       for (let done = 0; done < t.numel; done += CHUNK_ELEMENTS) {
         const n = Math.min(CHUNK_ELEMENTS, t.numel - done);
-        gen.fill(f32, n, mean, std);
+        gen.fill(f32, n, mean, t.head ? headStd : std);
         if (dtype === 'F32') {
           if (!littleEndian) for (let i = 0; i < n; i++) dv32.setUint32(i * 4, u32[i], true);
           writeAll(fd, f32Bytes.subarray(0, n * 4));
@@ -343,6 +364,9 @@ function readJson(p) {
  * @param {string} [options.vocabPath]     default: vocab.txt beside configPath
  * @param {object} [options.overrides]     partial config applied on top of the config
  * @param {boolean} [options.includePositionIds=false] write int64 embeddings.position_ids [1, max_position_embeddings]
+ * @param {boolean} [options.mlmHead=false]  also write BertForMaskedLM's head (cls.*, never prefixed)
+ * @param {boolean} [options.untiedDecoder=false] also write cls.predictions.decoder.weight / .bias (implies mlmHead)
+ * @param {number} [options.headStd=std]   std of the head's tensors
  */
 export async function makeCheckpoint(options) {
   const started = performance.now();
@@ -355,11 +379,15 @@ export async function makeCheckpoint(options) {
     legacyLayerNorm = false,
     overrides = {},
     includePositionIds = false,
+    untiedDecoder = false,
   } = options ?? {};
+  const mlmHead = Boolean(options?.mlmHead || untiedDecoder);
+  const headStd = options?.headStd ?? std;
   if (!outDir) throw new Error('makeCheckpoint: outDir is required');
   const dtype = String(dtypeIn).toUpperCase();
   if (!(dtype in DTYPE_BYTES)) throw new Error(`makeCheckpoint: dtype must be F32, F16 or BF16 (got ${dtypeIn})`);
   if (!(typeof std === 'number' && std >= 0 && Number.isFinite(std))) throw new Error(`makeCheckpoint: bad std ${std}`);
+  if (!(typeof headStd === 'number' && headStd >= 0 && Number.isFinite(headStd))) throw new Error(`makeCheckpoint: bad headStd ${headStd}`);
   const prefix = prefixIn && !prefixIn.endsWith('.') ? `${prefixIn}.` : prefixIn || '';
 
   const configPath = options.configPath ? path.resolve(options.configPath) : undefined;
@@ -379,6 +407,10 @@ export async function makeCheckpoint(options) {
   const vocabLines = countVocabLines(vocabText);
 
   const config = { ...baseConfig, ...overrides, model_type: 'bert' };
+  if (mlmHead) config.architectures = ['BertForMaskedLM'];
+  // Hugging Face ties the decoder to the word embeddings unless told otherwise (and would then drop or warn about an
+  // untied decoder.weight).
+  if (untiedDecoder) config.tie_word_embeddings = false;
   if (overrides.vocab_size === undefined) config.vocab_size = vocabLines;
   config.hidden_act ??= 'gelu';
   config.type_vocab_size ??= 2;
@@ -417,12 +449,12 @@ export async function makeCheckpoint(options) {
     put(path.join('1_Pooling', 'config.json'), JSON.stringify(pooling, null, 2) + '\n');
   }
 
-  const tensors = planTensors(config, { prefix, legacyLayerNorm, includePositionIds });
+  const tensors = planTensors(config, { prefix, legacyLayerNorm, includePositionIds, mlmHead, untiedDecoder });
   const finalPath = path.join(outDir, 'model.safetensors');
   const tmpPath = `${finalPath}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   let info;
   try {
-    info = writeSafetensors(tmpPath, tensors, { dtype, std, seed });
+    info = writeSafetensors(tmpPath, tensors, { dtype, std, headStd, seed });
     fs.renameSync(tmpPath, finalPath);
   } catch (err) {
     fs.rmSync(tmpPath, { force: true });
@@ -439,6 +471,8 @@ export async function makeCheckpoint(options) {
     prefix,
     legacyLayerNorm,
     includePositionIds,
+    mlmHead,
+    untiedDecoder,
     tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })),
     parameters,
     bytes: info.fileBytes,
@@ -453,7 +487,8 @@ export async function makeCheckpoint(options) {
 const USAGE = `usage: node scripts/make-checkpoint.mjs --config CONFIG.json --out DIR [--seed 1] [--dtype F32|F16|BF16]
   [--std 0.02] [--prefix bert.] [--legacy-layernorm] [--vocab VOCAB.txt] [--include-position-ids]
   [--hidden N] [--heads N] [--layers N] [--intermediate N] [--max-position N] [--type-vocab N]
-  [--act gelu|gelu_new|relu|...] [--eps X] [--vocab-size N] [--set key=jsonValue]... [--quiet]`;
+  [--act gelu|gelu_new|relu|...] [--eps X] [--vocab-size N] [--set key=jsonValue]...
+  [--mlm-head] [--untied-decoder] [--head-std X] [--quiet]`;
 
 const INT_OVERRIDES = {
   '--hidden': 'hidden_size',
@@ -490,6 +525,11 @@ export function parseArgs(argv) {
     else if (a === '--prefix') opts.prefix = val();
     else if (a === '--legacy-layernorm') opts.legacyLayerNorm = true;
     else if (a === '--include-position-ids') opts.includePositionIds = true;
+    else if (a === '--mlm-head') opts.mlmHead = true;
+    else if (a === '--untied-decoder') {
+      opts.mlmHead = true;
+      opts.untiedDecoder = true;
+    } else if (a === '--head-std') opts.headStd = Number(val());
     else if (a === '--vocab') opts.vocabPath = val();
     else if (a === '--act') opts.overrides.hidden_act = val();
     else if (a === '--eps') opts.overrides.layer_norm_eps = Number(val());

@@ -2,11 +2,23 @@
 # Sets up a fresh Debian/Ubuntu machine: installs the system packages that are missing
 # (compiler, cmake, libtorch, the headers of its oneDNN, a fast BLAS; for the tests and benchmarks:
 # python torch, numpy and onnx, python httpx as a socket client, curl, and script(1) from bsdutils
-# for a pseudo-terminal), then installs the npm packages, builds the addon and compiles the TypeScript.
+# for a pseudo-terminal, python3-venv), creates the Python virtual environment .venv/ (Hugging Face transformers on
+# a CPU torch: the reference of the masked-LM tests), then installs the npm packages, builds the addon and compiles
+# the TypeScript.
+#
+#   bash scripts/setup.sh              everything
+#   bash scripts/setup.sh --venv-only  only the Debian packages and .venv/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake g++ make libtorch-dev libdnnl-dev libopenblas0-pthread python3-torch python3-numpy python3-onnx python3-httpx curl bsdutils)
+venv_only=false
+case "${1:-}" in
+  '') ;;
+  --venv-only) venv_only=true ;;
+  *) echo "usage: bash scripts/setup.sh [--venv-only]" >&2; exit 2 ;;
+esac
+
+packages=(cmake g++ make libtorch-dev libdnnl-dev libopenblas0-pthread python3-torch python3-numpy python3-onnx python3-httpx python3-venv curl bsdutils)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -18,6 +30,59 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# .venv/: Debian's python3 with torch (CPU build), transformers, safetensors, numpy and onnx from pip. Skipped when
+# they all import already. pip reads its usual configuration (pip.conf, PIP_* variables); where that names extra
+# indexes, the first becomes the index (so pip never waits on an unreachable pypi.org) and a CPU torch wheel found in
+# the find-links folders is installed as a file (a plain `torch` would resolve to the much larger CUDA build).
+venv_modules=(torch transformers safetensors numpy onnx)
+pip_setting() { # $1: environment variable, $2: pip config key; the variable wins, as in pip
+  if [ -n "${!1:-}" ]; then echo "${!1}"; else .venv/bin/python -m pip config get "$2" 2>/dev/null || true; fi
+}
+setup_venv() {
+  local py=.venv/bin/python
+  local import_all="import $(IFS=,; echo "${venv_modules[*]}"); print('torch', torch.__version__, 'transformers', transformers.__version__)"
+  local versions
+  if [ -x "$py" ] && versions=$("$py" -c "$import_all" 2>/dev/null); then
+    echo "setup: .venv ready ($versions)"
+    return
+  fi
+  if ! { [ -x "$py" ] && "$py" -m pip --version >/dev/null 2>&1; }; then
+    echo "setup: creating .venv with /usr/bin/python3"
+    /usr/bin/python3 -m venv --clear .venv
+  fi
+  local index extra links url link wheel tag
+  index=$(pip_setting PIP_INDEX_URL global.index-url)
+  read -r -a extra <<<"$(pip_setting PIP_EXTRA_INDEX_URL global.extra-index-url)"
+  read -r -a links <<<"$(pip_setting PIP_FIND_LINKS global.find-links)"
+  local args=(install --quiet --disable-pip-version-check)
+  if [ -z "$index" ] && [ ${#extra[@]} -gt 0 ]; then
+    args+=(--index-url "${extra[0]}")
+    extra=("${extra[@]:1}")
+    index=set
+  fi
+  for url in "${extra[@]}"; do args+=(--extra-index-url "$url"); done
+  local torch=(torch)
+  tag=$("$py" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
+  for link in "${links[@]}"; do
+    args+=(--find-links "$link")
+    link=${link#file://}
+    [ -d "$link" ] || continue
+    wheel=$(ls "$link"/torch-*+cpu-"$tag"-"$tag"-*linux*_"$(uname -m)".whl 2>/dev/null | sort -V | tail -n 1 || true)
+    if [ -n "$wheel" ]; then torch=("$wheel"); fi
+  done
+  # No local CPU wheel and no index of our own (plain pypi.org, whose torch is the CUDA build): PyTorch's CPU index.
+  if [ "${torch[0]}" = torch ] && [ -z "$index" ]; then torch+=(--index-url https://download.pytorch.org/whl/cpu); fi
+  echo "setup: installing ${torch[0]##*/} transformers safetensors numpy onnx into .venv"
+  # (pip 23 warns once per package missing from a file:// index: drop that noise)
+  local noise='is ignored: it is neither a file nor a directory'
+  "$py" -m pip "${args[@]}" "${torch[@]}" 2> >(grep -v "$noise" >&2)
+  "$py" -m pip "${args[@]}" transformers safetensors numpy onnx 2> >(grep -v "$noise" >&2)
+  versions=$("$py" -c "$import_all")
+  echo "setup: .venv ready ($versions)"
+}
+setup_venv
+$venv_only && exit 0
 
 # onnxruntime-node (the transformers.js peer used by tests and benchmarks) would try to download
 # CUDA binaries when it sees nvcc; the CPU build it ships is all we use.

@@ -11,6 +11,10 @@ export interface CheckpointRecipe {
   prefix?: string;
   legacyLayerNorm?: boolean;
   includePositionIds?: boolean;
+  /** also write BertForMaskedLM's head (cls.predictions.*) */
+  mlmHead?: boolean;
+  /** also write cls.predictions.decoder.weight / .bias (tie_word_embeddings: false in config.json) */
+  untiedDecoder?: boolean;
   overrides?: Record<string, unknown>;
 }
 
@@ -47,6 +51,27 @@ export const CHECKPOINTS = {
     std: 0.1,
     dtype: 'BF16',
     legacyLayerNorm: true,
+  },
+  // BertForMaskedLM checkpoints (head under cls.*, never prefixed; Hugging Face's BertForMaskedLM is their reference,
+  // test/reference/hf-mlm.ts). The logits' spread over the vocabulary is about sqrt(hidden) * std (the decoder is the
+  // word embeddings unless untied): bert-tiny at std 0.1 gives a top-1 probability about 60 / V at a masked token
+  // (perplexity ~15k of 30522), hidden 96 needs std 0.15 for about 165 / V, MiniLM at 0.1 gives about 900 / V.
+  'mlm-tiny': { configPath: path.join(sharedModel('bert-tiny'), 'config.json'), seed: 21, std: 0.1, mlmHead: true },
+  'mlm-odd-legacy-prefixed': {
+    configPath: path.join(sharedModel('bert-tiny'), 'config.json'),
+    seed: 22,
+    std: 0.15,
+    mlmHead: true,
+    prefix: 'bert.',
+    legacyLayerNorm: true,
+    overrides: { hidden_size: 96, num_attention_heads: 3, num_hidden_layers: 3, intermediate_size: 200, hidden_act: 'gelu_new' },
+  },
+  'mlm-minilm-untied': {
+    configPath: path.join(sharedModel('all-MiniLM-L6-v2'), 'config.json'),
+    seed: 23,
+    std: 0.1,
+    mlmHead: true,
+    untiedDecoder: true,
   },
 } satisfies Record<string, CheckpointRecipe>;
 

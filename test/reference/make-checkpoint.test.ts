@@ -195,6 +195,88 @@ describe('makeCheckpoint', () => {
     expect(planTensors(cfg, { includePositionIds: true })[0]).toMatchObject({ name: 'embeddings.position_ids', shape: [1, 64] });
   });
 
+  it("mlmHead writes BertForMaskedLM's head under cls.* (never prefixed) and names the architecture", async () => {
+    const plain = path.join(root, 'mlm-plain');
+    const legacy = path.join(root, 'mlm-legacy');
+    const base = path.join(root, 'mlm-base');
+    const res = await makeCheckpoint({ configPath: tinyConfig, outDir: plain, seed: 5, overrides: small, mlmHead: true });
+    await makeCheckpoint({ configPath: tinyConfig, outDir: legacy, seed: 5, overrides: small, mlmHead: true, prefix: 'bert.', legacyLayerNorm: true });
+    await makeCheckpoint({ configPath: tinyConfig, outDir: base, seed: 5, overrides: small });
+    const H = small.hidden_size;
+    const V = 30522;
+    expect(res.mlmHead).toBe(true);
+    expect(res.untiedDecoder).toBe(false);
+    const P = openSafetensors(path.join(plain, 'model.safetensors'));
+    const L = openSafetensors(path.join(legacy, 'model.safetensors'));
+    const B = openSafetensors(path.join(base, 'model.safetensors'));
+    expect(P.info('cls.predictions.transform.dense.weight')).toMatchObject({ dtype: 'F32', shape: [H, H] });
+    expect(P.info('cls.predictions.transform.dense.bias').shape).toEqual([H]);
+    expect(P.info('cls.predictions.transform.LayerNorm.weight').shape).toEqual([H]);
+    expect(P.info('cls.predictions.transform.LayerNorm.bias').shape).toEqual([H]);
+    expect(P.info('cls.predictions.bias').shape).toEqual([V]);
+    expect(P.has('cls.predictions.decoder.weight')).toBe(false); // tied to the word embeddings
+    expect(P.has('cls.predictions.decoder.bias')).toBe(false); // tied to cls.predictions.bias
+    expect(P.names.length).toBe(B.names.length + 5);
+    expect(res.parameters).toBe(B.names.reduce((n, name) => n + B.read(name).data.length, 0) + H * H + 3 * H + V);
+    // prefix and legacy names apply to the encoder only; the head keeps its own names, gamma/beta included
+    expect(L.names.filter((n) => !n.startsWith('bert.')).sort()).toEqual(
+      ['cls.predictions.bias', 'cls.predictions.transform.LayerNorm.beta', 'cls.predictions.transform.LayerNorm.gamma', 'cls.predictions.transform.dense.bias', 'cls.predictions.transform.dense.weight'],
+    );
+    const config = JSON.parse(fs.readFileSync(path.join(plain, 'config.json'), 'utf8'));
+    expect(config.architectures).toEqual(['BertForMaskedLM']);
+    expect(config.tie_word_embeddings).toBeUndefined();
+    expect(JSON.parse(fs.readFileSync(path.join(base, 'config.json'), 'utf8')).architectures).toBeUndefined();
+
+    // adding the head changes none of the encoder's values; the head's values do not depend on the naming
+    for (const name of B.names) expect(Buffer.from(P.bytes(name)).equals(Buffer.from(B.bytes(name))), name).toBe(true);
+    expect(Array.from(L.read('cls.predictions.transform.LayerNorm.gamma').data)).toEqual(Array.from(P.read('cls.predictions.transform.LayerNorm.weight').data));
+    expect(Array.from(L.read('cls.predictions.bias').data)).toEqual(Array.from(P.read('cls.predictions.bias').data));
+    const lnw = stats(P.read('cls.predictions.transform.LayerNorm.weight').data);
+    expect(Math.abs(lnw.mean - 1)).toBeLessThan(0.02);
+    const bias = stats(P.read('cls.predictions.bias').data);
+    expect(bias.std).toBeGreaterThan(0.019);
+    expect(bias.std).toBeLessThan(0.021);
+  });
+
+  it('untiedDecoder adds cls.predictions.decoder.weight / .bias (own values) and tie_word_embeddings: false; headStd scales the head only', async () => {
+    const out = path.join(root, 'mlm-untied');
+    const res = await makeCheckpoint({ configPath: tinyConfig, outDir: out, seed: 6, std: 0.05, headStd: 0.5, overrides: small, untiedDecoder: true });
+    expect(res.mlmHead).toBe(true); // implied
+    const st = openSafetensors(path.join(out, 'model.safetensors'));
+    expect(st.info('cls.predictions.decoder.weight').shape).toEqual([30522, small.hidden_size]);
+    expect(st.info('cls.predictions.decoder.bias').shape).toEqual([30522]);
+    const decoderBias = st.read('cls.predictions.decoder.bias').data;
+    expect(decoderBias[0]).not.toBe(st.read('cls.predictions.bias').data[0]);
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ architectures: ['BertForMaskedLM'], tie_word_embeddings: false });
+    const dec = stats(st.read('cls.predictions.decoder.weight').data);
+    expect(dec.std).toBeGreaterThan(0.49);
+    expect(dec.std).toBeLessThan(0.51);
+    const word = stats(st.read('embeddings.word_embeddings.weight').data);
+    expect(word.std).toBeGreaterThan(0.049);
+    expect(word.std).toBeLessThan(0.051);
+    const cfg = { ...small, vocab_size: 10, type_vocab_size: 2 };
+    expect(planTensors(cfg, { mlmHead: true }).length).toBe(5 + 2 * 16 + 2 + 5);
+    expect(planTensors(cfg, { untiedDecoder: true }).length).toBe(5 + 2 * 16 + 2 + 7);
+    expect(planTensors(cfg, { mlmHead: true, prefix: 'bert.' }).filter((t) => t.head).every((t) => t.name.startsWith('cls.'))).toBe(true);
+    await expect(makeCheckpoint({ configPath: tinyConfig, outDir: path.join(root, 'bad'), mlmHead: true, headStd: -1 })).rejects.toThrow(/headStd/);
+  });
+
+  it('CLI: --mlm-head, --untied-decoder, --head-std', () => {
+    const out = path.join(root, 'cli-mlm');
+    const args = ['scripts/make-checkpoint.mjs', '--config', tinyConfig, '--out', out, '--hidden', '32', '--heads', '2', '--layers', '1', '--intermediate', '48'];
+    const info = JSON.parse(execFileSync(process.execPath, [...args, '--mlm-head', '--prefix', 'bert.', '--legacy-layernorm'], { cwd: repoRoot, encoding: 'utf8' }));
+    expect(info).toMatchObject({ mlmHead: true, untiedDecoder: false });
+    let st = openSafetensors(path.join(out, 'model.safetensors'));
+    expect(st.has('cls.predictions.transform.LayerNorm.gamma')).toBe(true);
+    expect(st.has('bert.cls.predictions.bias')).toBe(false);
+    const untied = JSON.parse(execFileSync(process.execPath, [...args, '--untied-decoder', '--head-std', '0.3'], { cwd: repoRoot, encoding: 'utf8' }));
+    expect(untied).toMatchObject({ mlmHead: true, untiedDecoder: true });
+    st = openSafetensors(path.join(out, 'model.safetensors'));
+    expect(st.info('cls.predictions.decoder.weight').shape).toEqual([30522, 32]);
+    expect(stats(st.read('cls.predictions.decoder.weight').data).std).toBeGreaterThan(0.29);
+  });
+
   it('CLI', () => {
     const out = path.join(root, 'cli');
     const stdout = execFileSync(
