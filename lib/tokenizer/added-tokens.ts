@@ -7,10 +7,15 @@ export interface AddedTokenSpec {
   lstrip: boolean;
   /** Absorb whitespace to the right of the token, as HF's `rstrip`. */
   rstrip: boolean;
+  /** A special token (HF's `special`): left out when decoding with skipSpecialTokens. */
+  special: boolean;
 }
 
-/** A run of ordinary text, or an added token found whole in the raw text. */
-export type TextSection = { text: string } | { tokenId: number };
+/**
+ * A run of ordinary text starting at `start`, or an added token found whole in the raw text,
+ * covering [start, end) with any whitespace its lstrip/rstrip absorbed.
+ */
+export type TextSection = { text: string; start: number } | { tokenId: number; start: number; end: number };
 
 /**
  * Finds added (special) tokens in raw text before normalization, leftmost-longest, as HF's
@@ -54,15 +59,15 @@ export class AddedTokenSplitter {
       found = true;
       let before = i;
       if (match.lstrip) while (before > sectionStart && isWhitespaceCodePoint(text.charCodeAt(before - 1))) before--;
-      if (before > sectionStart) sections.push({ text: text.slice(sectionStart, before) });
-      sections.push({ tokenId: match.id });
+      if (before > sectionStart) sections.push({ text: text.slice(sectionStart, before), start: sectionStart });
       let after = i + match.content.length;
       if (match.rstrip) while (after < text.length && isWhitespaceCodePoint(text.charCodeAt(after))) after++;
+      sections.push({ tokenId: match.id, start: before, end: after });
       sectionStart = after;
       i = after - 1;
     }
     if (!found) return null;
-    if (sectionStart < text.length) sections.push({ text: text.slice(sectionStart) });
+    if (sectionStart < text.length) sections.push({ text: text.slice(sectionStart), start: sectionStart });
     return sections;
   }
 }

@@ -25,6 +25,10 @@ export interface TokenizerConfig {
   continuingSubwordPrefix: string;
   /** The model's maximum sequence length, from tokenizer_config.json; informative, never applied implicitly. */
   modelMaxLength?: number;
+  /** decode: the WordPiece decoder's own clean-up of each piece (tokenizer.json's decoder.cleanup). */
+  decoderCleanup: boolean;
+  /** decode's default for transformers' clean-up of the decoded text (tokenizer_config.json's clean_up_tokenization_spaces). */
+  cleanUpTokenizationSpaces: boolean;
 }
 
 export const DEFAULT_TOKENIZER_CONFIG: Readonly<TokenizerConfig> = Object.freeze({
@@ -38,6 +42,9 @@ export const DEFAULT_TOKENIZER_CONFIG: Readonly<TokenizerConfig> = Object.freeze
   maskToken: '[MASK]',
   maxInputCharsPerWord: 100,
   continuingSubwordPrefix: '##',
+  // What HF's BERT converter writes and BertTokenizer defaults to.
+  decoderCleanup: true,
+  cleanUpTokenizationSpaces: true,
 });
 
 const CONFIG_KEYS = new Set<string>([...Object.keys(DEFAULT_TOKENIZER_CONFIG), 'modelMaxLength']);
@@ -62,6 +69,8 @@ export function resolveTokenizerConfig(partial: Partial<TokenizerConfig> | undef
     }
   }
   assertBoolean('config.tokenizeChineseChars', config.tokenizeChineseChars);
+  assertBoolean('config.decoderCleanup', config.decoderCleanup);
+  assertBoolean('config.cleanUpTokenizationSpaces', config.cleanUpTokenizationSpaces);
   for (const key of ['unkToken', 'clsToken', 'sepToken', 'padToken', 'maskToken', 'continuingSubwordPrefix'] as const) {
     assertString(`config.${key}`, config[key]);
   }

@@ -122,6 +122,16 @@ export function lowercasePerCharacter(text: string): string {
     .join('');
 }
 
+/** HF's strip_accents result for a character this Node decomposes differently, else undefined. */
+export function stripAccentsOverrideOf(character: string): string | undefined {
+  return STRIP_OVERRIDES.get(character);
+}
+
+/** One character lowercased on its own, as Rust's char::to_lowercase (see lowercasePerCharacter). */
+export function lowercaseCharacter(character: string): string {
+  return LOWERCASE_SPECIAL.get(character) ?? character.toLowerCase();
+}
+
 const NON_ASCII = /[^\x00-\x7f]/;
 
 export function isAscii(text: string): boolean {

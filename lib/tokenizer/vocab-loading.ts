@@ -81,7 +81,7 @@ export function specialTokensOf(config: TokenizerConfig, vocab: ReadonlyMap<stri
   const added: AddedTokenSpec[] = [];
   for (const content of new Set(contents)) {
     const id = vocab.get(content);
-    if (id !== undefined) added.push({ content, id, lstrip: false, rstrip: false });
+    if (id !== undefined) added.push({ content, id, lstrip: false, rstrip: false, special: true });
   }
   return added;
 }
@@ -110,6 +110,9 @@ function configFromTokenizerConfigJson(tokenizerConfig: JsonObject, source: stri
   }
   const modelMaxLength = modelMaxLengthOf(tokenizerConfig);
   if (modelMaxLength !== undefined) partial.modelMaxLength = modelMaxLength;
+  if (typeof tokenizerConfig.clean_up_tokenization_spaces === 'boolean') {
+    partial.cleanUpTokenizationSpaces = tokenizerConfig.clean_up_tokenization_spaces;
+  }
   return partial;
 }
 
@@ -204,11 +207,20 @@ export function specFromTokenizerJson(tokenizerJson: unknown, tokenizerConfig: u
     if (entry.single_word === true) fail(source, `added token ${entry.content} with single_word`);
     // HF's default for `normalized` is the opposite of `special`.
     if (entry.normalized ?? (entry.special !== true)) fail(source, `added token ${entry.content} matched after normalization`);
-    addedTokens.push({ content: entry.content, id: entry.id, lstrip: entry.lstrip === true, rstrip: entry.rstrip === true });
+    addedTokens.push({
+      content: entry.content,
+      id: entry.id,
+      lstrip: entry.lstrip === true,
+      rstrip: entry.rstrip === true,
+      special: entry.special === true,
+    });
   }
 
   const fromConfigFile = isJsonObject(tokenizerConfig) ? configFromTokenizerConfigJson(tokenizerConfig, source) : {};
   const padding = isJsonObject(tokenizerJson.padding) ? tokenizerJson.padding : {};
+  // Only decode reads the decoder, so one of another kind is not refused here: decode always
+  // decodes as BERT's WordPiece decoder, which every BERT tokenizer.json names.
+  const decoder = isJsonObject(tokenizerJson.decoder) ? tokenizerJson.decoder : {};
   const config = resolveTokenizerConfig({
     doLowerCase: normalizer.lowercase !== false,
     stripAccents: typeof normalizer.strip_accents === 'boolean' ? normalizer.strip_accents : null,
@@ -222,6 +234,8 @@ export function specFromTokenizerJson(tokenizerJson: unknown, tokenizerConfig: u
     continuingSubwordPrefix:
       typeof model.continuing_subword_prefix === 'string' ? model.continuing_subword_prefix : DEFAULT_TOKENIZER_CONFIG.continuingSubwordPrefix,
     modelMaxLength: fromConfigFile.modelMaxLength,
+    decoderCleanup: decoder.type === 'WordPiece' && typeof decoder.cleanup === 'boolean' ? decoder.cleanup : undefined,
+    cleanUpTokenizationSpaces: fromConfigFile.cleanUpTokenizationSpaces,
   });
   return { vocab, addedTokens, config };
 }

@@ -1,7 +1,9 @@
 import { AddedTokenSplitter } from './added-tokens.js';
 import { isAsciiPunctuation } from './char-classes.js';
 import { type TokenizerConfig, resolveTokenizerConfig } from './config.js';
+import { cleanUpTokenization, decodeWordPieces } from './decoder.js';
 import { BertNormalizer } from './normalizer.js';
+import { type OffsetEncodingParts, type SequenceWithOffsets, encodeSequenceWithOffsets } from './offset-encoding.js';
 import { forEachPreToken } from './pre-tokenizer.js';
 import { longestFirstLengths } from './truncation.js';
 import {
@@ -21,6 +23,33 @@ export interface Encoding {
   tokens: string[];
   /** 0 for [CLS], the first sequence and its [SEP]; 1 for the second sequence and the last [SEP]. */
   typeIds: number[];
+}
+
+/**
+ * An Encoding with what each token is made of, as HF tokenizers' offsets, word_ids and sequence_ids.
+ * The special tokens ([CLS], [SEP]) have offsets [0, 0] and null word and sequence ids.
+ */
+export interface EncodingWithOffsets extends Encoding {
+  /**
+   * Each token's [start, end) in UTF-16 code units (what String.prototype.slice takes) of the text it
+   * came from, following the normalizer: a lowercased, accent-stripped or expanded character
+   * counts as its source character, a removed one (a control, a combining accent) is in no token
+   * (though it can lie inside one's range), and an [UNK] covers its whole word. For 'A ||| B'
+   * written in one string the second sequence's offsets are into that whole string; with an
+   * explicit `pair` they are into `pair` (as in HF tokenizers), so check sequenceIds to know which.
+   */
+  offsets: Array<[number, number]>;
+  /** The index of each token's word within its sequence (whitespace-separated run, punctuation character or added token found in the text). */
+  wordIds: Array<number | null>;
+  /** Which sequence each token belongs to: 0 for the text, 1 for the pair. */
+  sequenceIds: Array<0 | 1 | null>;
+}
+
+export interface DecodeOptions {
+  /** Leave out the special tokens: [CLS], [SEP], [PAD], [MASK], [UNK] and any other added token marked special (default false). */
+  skipSpecialTokens?: boolean;
+  /** Apply transformers' clean_up_tokenization (" ." → ".", " n't" → "n't", …); default: the config's cleanUpTokenizationSpaces. */
+  cleanUpTokenizationSpaces?: boolean;
 }
 
 export interface EncodeOptions {
@@ -57,6 +86,15 @@ interface OptionsSeen {
   splitPairs: boolean;
 }
 
+function readDecodeOptions(options: unknown, cleanUpByDefault: boolean): Required<DecodeOptions> {
+  if (options === undefined) return { skipSpecialTokens: false, cleanUpTokenizationSpaces: cleanUpByDefault };
+  assertPlainObject('options', options);
+  const { skipSpecialTokens, cleanUpTokenizationSpaces } = options as DecodeOptions;
+  if (skipSpecialTokens !== undefined) assertBoolean('skipSpecialTokens', skipSpecialTokens);
+  if (cleanUpTokenizationSpaces !== undefined) assertBoolean('cleanUpTokenizationSpaces', cleanUpTokenizationSpaces);
+  return { skipSpecialTokens: skipSpecialTokens ?? false, cleanUpTokenizationSpaces: cleanUpTokenizationSpaces ?? cleanUpByDefault };
+}
+
 function readOptions(options: unknown, allowSplitPairs: boolean): OptionsSeen {
   if (options === undefined) return { maxLength: undefined, splitPairs: true };
   assertPlainObject('options', options);
@@ -64,6 +102,31 @@ function readOptions(options: unknown, allowSplitPairs: boolean): OptionsSeen {
   if (maxLength !== undefined) assertPositiveInteger('maxLength', maxLength);
   if (allowSplitPairs && splitPairs !== undefined) assertBoolean('splitPairs', splitPairs);
   return { maxLength, splitPairs: splitPairs ?? true };
+}
+
+type SequencePositions = Pick<SequenceWithOffsets, 'offsets' | 'wordIds'>;
+
+/** The offsets, word ids and sequence ids of [CLS] first [SEP] (second [SEP]). */
+function offsetFields(
+  first: SequencePositions,
+  second: SequencePositions | undefined,
+): Pick<EncodingWithOffsets, 'offsets' | 'wordIds' | 'sequenceIds'> {
+  const offsets: Array<[number, number]> = [[0, 0]];
+  const wordIds: Array<number | null> = [null];
+  const sequenceIds: Array<0 | 1 | null> = [null];
+  const addSequence = (sequence: SequencePositions, sequenceId: 0 | 1) => {
+    for (let i = 0; i < sequence.offsets.length; i++) {
+      offsets.push(sequence.offsets[i]);
+      wordIds.push(sequence.wordIds[i]);
+      sequenceIds.push(sequenceId);
+    }
+    offsets.push([0, 0]);
+    wordIds.push(null);
+    sequenceIds.push(null);
+  };
+  addSequence(first, 0);
+  if (second !== undefined) addSequence(second, 1);
+  return { offsets, wordIds, sequenceIds };
 }
 
 /**
@@ -87,6 +150,10 @@ export class WordPieceTokenizer {
   private readonly wordPiece: WordPieceModel;
   private readonly lowercase: boolean;
   private readonly asciiPunctuationIds = new Int32Array(128);
+  /** What encodeWithOffsets runs through (the same parts as encode, by another path). */
+  private readonly offsetParts: OffsetEncodingParts;
+  /** Contents of the added tokens marked special, which decode can leave out. */
+  private readonly specialTokens: Set<string>;
 
   private constructor(spec: TokenizerSpec) {
     const { vocab, addedTokens, config } = spec;
@@ -122,6 +189,8 @@ export class WordPieceTokenizer {
       continuingSubwordPrefix: config.continuingSubwordPrefix,
       maxInputCharsPerWord: config.maxInputCharsPerWord,
     });
+    this.offsetParts = { splitter: this.splitter, normalizer: this.normalizer, wordPiece: this.wordPiece };
+    this.specialTokens = new Set(addedTokens.filter((token) => token.special).map((token) => token.content));
     for (let c = 0; c < 128; c++) {
       if (ASCII_KINDS[c] !== ASCII_PUNCTUATION) continue;
       const ids: number[] = [];
@@ -195,6 +264,48 @@ export class WordPieceTokenizer {
     return this.assemble(read(tokens).map(lookUp), pair ? read(pair).map(lookUp) : undefined, maxLength);
   }
 
+  /**
+   * `encode`, also giving each token's offsets, word and sequence (see EncodingWithOffsets); ids,
+   * tokens, type ids and truncation are those of `encode`. A separate, slower path that keeps the
+   * normalizer's alignment, so that `encode` pays nothing for it.
+   */
+  encodeWithOffsets(text: string, pair?: string, options?: EncodeOptions): EncodingWithOffsets {
+    assertString('text', text);
+    if (pair !== undefined && pair !== null) assertString('pair', pair);
+    const { maxLength, splitPairs } = readOptions(options, true);
+    let first = text;
+    let second = pair ?? undefined;
+    let secondShift = 0;
+    if (second === undefined && splitPairs) {
+      const at = text.indexOf(PAIR_SEPARATOR);
+      if (at >= 0) {
+        first = text.slice(0, at);
+        secondShift = at + PAIR_SEPARATOR.length;
+        second = text.slice(secondShift);
+      }
+    }
+    const readLimit = second !== undefined && maxLength !== undefined ? maxLength : Number.POSITIVE_INFINITY; // see encode
+    const firstSequence = encodeSequenceWithOffsets(this.offsetParts, first, readLimit, 0);
+    const secondSequence = second === undefined ? undefined : encodeSequenceWithOffsets(this.offsetParts, second, readLimit, secondShift);
+    return this.assembleWithOffsets(firstSequence, secondSequence, maxLength);
+  }
+
+  /**
+   * `encodeTokenized` with EncodingWithOffsets' extra fields: each given token is one word (its
+   * word id is its index in its list), and as the tokens are not a text, every offset is [0, 0].
+   */
+  encodeTokenizedWithOffsets(tokens: string[], pair?: string[], options?: { maxLength?: number }): EncodingWithOffsets {
+    const encoding = this.encodeTokenized(tokens, pair, options);
+    const positionsOf = (kept: number): SequencePositions => ({
+      offsets: Array.from({ length: kept }, (): [number, number] => [0, 0]),
+      wordIds: Array.from({ length: kept }, (_, i) => i),
+    });
+    // Type id 0 marks [CLS], the first sequence and its [SEP]; 1 the second and the last [SEP].
+    const typeZeroCount = encoding.typeIds.filter((typeId) => typeId === 0).length;
+    const second = pair ? positionsOf(encoding.ids.length - typeZeroCount - 1) : undefined;
+    return { ...encoding, ...offsetFields(positionsOf(typeZeroCount - 2), second) };
+  }
+
   /** Encodes each input: a string (which may hold 'A ||| B') or an explicit [A, B] pair. */
   encodeBatch(inputs: Array<string | [string, string]>, options?: EncodeOptions): Encoding[] {
     if (!Array.isArray(inputs)) throw new TypeError(expectationMessage('inputs', 'array of strings or [string, string] pairs', inputs));
@@ -206,6 +317,26 @@ export class WordPieceTokenizer {
       }
       throw new TypeError(expectationMessage(`inputs[${i}]`, 'string or [string, string] pair', input));
     });
+  }
+
+  /**
+   * Text from ids, as HF decodes BERT's: tokens joined by spaces, continuation pieces ('##…') glued
+   * to the one before, the WordPiece decoder's clean-up if the tokenizer's decoder has it, then
+   * (by default, per the config) transformers' clean_up_tokenization. Ids that name no token are
+   * left out, as HF does.
+   */
+  decode(ids: number[], options?: DecodeOptions): string {
+    if (!Array.isArray(ids)) throw new TypeError(expectationMessage('ids', 'array of non-negative integers', ids));
+    for (let i = 0; i < ids.length; i++) assertNonNegativeInteger(`ids[${i}]`, ids[i]);
+    const { skipSpecialTokens, cleanUpTokenizationSpaces } = readDecodeOptions(options, this.config.cleanUpTokenizationSpaces);
+    const tokens: string[] = [];
+    for (const id of ids) {
+      const token = this.tokensById[id];
+      if (token === undefined || (skipSpecialTokens && this.specialTokens.has(token))) continue;
+      tokens.push(token);
+    }
+    const text = decodeWordPieces(tokens, this.config.continuingSubwordPrefix, this.config.decoderCleanup);
+    return cleanUpTokenizationSpaces ? cleanUpTokenization(text) : text;
   }
 
   /** The word pieces of a text with no special tokens and no truncation. */
@@ -251,6 +382,21 @@ export class WordPieceTokenizer {
     const tokens: string[] = [];
     for (let i = 0; i < ids.length; i++) tokens.push(this.tokensById[ids[i]]);
     return { ids, tokens, typeIds };
+  }
+
+  /** `assemble`, carrying each sequence's offsets and word ids through the same truncation. */
+  private assembleWithOffsets(
+    first: SequenceWithOffsets,
+    second: SequenceWithOffsets | undefined,
+    maxLength: number | undefined,
+  ): EncodingWithOffsets {
+    const encoding = this.assemble(first.ids, second?.ids, maxLength);
+    // assemble truncates the id arrays in place; the offsets and word ids follow them.
+    for (const sequence of second === undefined ? [first] : [first, second]) {
+      sequence.offsets.length = sequence.ids.length;
+      sequence.wordIds.length = sequence.ids.length;
+    }
+    return { ...encoding, ...offsetFields(first, second) };
   }
 
   /**

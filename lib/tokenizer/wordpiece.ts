@@ -26,6 +26,12 @@ function countCodePoints(text: string): number {
   return count;
 }
 
+function lengthsById(pieces: ReadonlyMap<string, number>): Map<number, number> {
+  const lengths = new Map<number, number>();
+  for (const [piece, id] of pieces) lengths.set(id, piece.length);
+  return lengths;
+}
+
 function longestKeyLength(keys: Iterable<string>): number {
   let longest = 0;
   for (const key of keys) if (key.length > longest) longest = key.length;
@@ -47,6 +53,8 @@ export class WordPieceModel {
   private readonly maxInputCharsPerWord: number;
   private readonly cache = new Map<string, readonly number[]>();
   private readonly cacheCapacity: number;
+  /** Piece lengths by id (word-start and continuation, the prefix not counted), built when first needed. */
+  private pieceLengths: { wordStart: Map<number, number>; continuation: Map<number, number> } | undefined;
 
   constructor(vocab: ReadonlyMap<string, number>, options: WordPieceOptions) {
     this.wordStartPieces = vocab as Map<string, number>;
@@ -74,6 +82,29 @@ export class WordPieceModel {
     }
     if (ids.length === 1) out.push(ids[0]);
     else for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+  }
+
+  /**
+   * pushPieceIds, also appending where each piece ends in `word` (UTF-16 units) to `ends`. The
+   * pieces are the word's in order, so each ends where the one before did plus its own length; a
+   * single piece (the unknown token too) covers the word.
+   */
+  pushPiecesWithEnds(word: string, ids: number[], ends: number[]): void {
+    const first = ids.length;
+    this.pushPieceIds(word, ids);
+    if (ids.length - first === 1) {
+      ends.push(word.length);
+      return;
+    }
+    const lengths = (this.pieceLengths ??= {
+      wordStart: lengthsById(this.wordStartPieces),
+      continuation: lengthsById(this.continuationPieces),
+    });
+    let end = 0;
+    for (let i = first; i < ids.length; i++) {
+      end += (i === first ? lengths.wordStart : lengths.continuation).get(ids[i])!;
+      ends.push(end);
+    }
   }
 
   private splitWord(word: string): readonly number[] {

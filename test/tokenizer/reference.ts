@@ -80,6 +80,68 @@ export async function hfEncodeAll(tokenizer: HfTokenizer, inputs: HfInput[], max
   return results;
 }
 
+export interface ReferenceEncodingWithOffsets extends ReferenceEncoding {
+  offsets: Array<[number, number]>;
+  wordIds: Array<number | null>;
+  sequenceIds: Array<number | null>;
+}
+
+/**
+ * For each code point boundary of `text`, its UTF-16 offset. The Node binding of HF tokenizers
+ * encodes with char offsets (encode_char_offsets, as the Python binding), i.e. Unicode scalar
+ * values; a lone surrogate reaches Rust as one U+FFFD, so it counts as one here too.
+ */
+export function utf16OffsetsOfCodePoints(text: string): number[] {
+  const offsets = [0];
+  let unit = 0;
+  for (const character of text) {
+    unit += character.length;
+    offsets.push(unit);
+  }
+  return offsets;
+}
+
+/**
+ * HF tokenizers' encodings with offsets in UTF-16 units, optionally truncated. A pair's second
+ * sequence has offsets into its own text, plus `secondShift` of that input (for comparing with
+ * 'A ||| B' written in one string).
+ */
+export async function hfEncodeWithOffsetsAll(
+  tokenizer: HfTokenizer,
+  inputs: HfInput[],
+  options: { maxLength?: number; secondShift?: (input: [string, string]) => number } = {},
+): Promise<ReferenceEncodingWithOffsets[]> {
+  if (options.maxLength === undefined) tokenizer.disableTruncation();
+  else tokenizer.setTruncation(options.maxLength);
+  const results: ReferenceEncodingWithOffsets[] = [];
+  const chunkSize = 1024;
+  for (let start = 0; start < inputs.length; start += chunkSize) {
+    const chunk = inputs.slice(start, start + chunkSize);
+    const encodings = await Promise.all(chunk.map((input) => (typeof input === 'string' ? tokenizer.encode(input) : tokenizer.encode(input[0], input[1]))));
+    encodings.forEach((encoding, k) => {
+      const input = chunk[k];
+      const texts = typeof input === 'string' ? [input] : input;
+      const shifts = typeof input === 'string' ? [0] : [0, options.secondShift?.(input) ?? 0];
+      const unitMaps = texts.map(utf16OffsetsOfCodePoints);
+      const sequenceIds = encoding.getSequenceIds().map((id) => id ?? null);
+      const offsets = encoding.getOffsets().map(([first, last], i): [number, number] => {
+        const sequence = sequenceIds[i];
+        if (sequence === null) return [first, last];
+        return [unitMaps[sequence][first] + shifts[sequence], unitMaps[sequence][last] + shifts[sequence]];
+      });
+      results.push({
+        ids: encoding.getIds(),
+        typeIds: encoding.getTypeIds(),
+        offsets,
+        wordIds: encoding.getWordIds().map((id) => id ?? null),
+        sequenceIds,
+      });
+    });
+  }
+  tokenizer.disableTruncation();
+  return results;
+}
+
 type TransformersTokenizer = Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
 
 /** transformers.js's tokenizer for a local model folder (tokenizer.json + tokenizer_config.json), offline. */
