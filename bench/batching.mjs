@@ -65,7 +65,7 @@ async function runMode(encoder, mode) {
   const data = await scheduler.submit({
     count: sentences.length,
     tokenize: (start, end) => sentences.slice(start, end).map((text) => tokenizer.encode(text, undefined, { maxLength: maxSeqLen })),
-    pooling: internals.nativePooling(),
+    head: internals.nativeHead(),
     rowWidth: encoder.dimension,
   });
   const statistics = scheduler.statistics.snapshot();

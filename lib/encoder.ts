@@ -9,7 +9,10 @@ import type { BertModelConfig } from './model/bert-config.js';
 import { describeModel } from './model/model-description.js';
 import { COMPANION_FILES, type ModelFiles } from './model/model-files.js';
 import { indexSafetensors } from './model/safetensors-index.js';
-import { nativeBinding, type NativeLoadSpec, type NativeModelHandle, type NativePoolingSpec } from './native/binding.js';
+import { type FillMaskCandidate, fillMaskResult, fillMaskRow, maskPositions } from './heads/fill-mask.js';
+import { SCORE_METRICS, type ScoreMetric, type SentenceScore, SentenceScoring } from './heads/masked-lm-scoring.js';
+import { sparseFromDense, type SparseVector } from './heads/sparse-vector.js';
+import { maskedLmSlotWidth, nativeBinding, type NativeHeadSpec, type NativeLoadSpec, type NativeModelHandle } from './native/binding.js';
 import {
   absoluteLayer,
   POOLING_OPTION_NAMES,
@@ -20,10 +23,10 @@ import {
   type ResolvedEncoderOptions,
   type ResolvedPoolingOptions,
 } from './options.js';
-import { BatchScheduler, type Replica, type TokenizedSentence } from './pool/batch-scheduler.js';
+import { BatchScheduler, type Replica, type ScheduledEncode, type TokenizedSentence } from './pool/batch-scheduler.js';
 import type { EncoderStatus } from './pool/encoder-status.js';
-import { WordPieceTokenizer, type Encoding } from './tokenizer/index.js';
-import { assertBoolean, checkPlainObject, expectationMessage, rejectUnknownOptions } from './validation.js';
+import { WordPieceTokenizer, type Encoding, type EncodingWithOffsets } from './tokenizer/index.js';
+import { assertBoolean, checkInteger, checkOneOf, checkPlainObject, expectationMessage, rejectUnknownOptions } from './validation.js';
 
 /** Per-call options; the pooling ones override those given to Encoder.load for this call only. */
 export interface EncodeOptions extends PoolingOptions {
@@ -36,6 +39,41 @@ export interface EncodeOptions extends PoolingOptions {
 }
 
 const ENCODE_OPTION_NAMES = ['isTokenized', 'showTokens', 'signal', ...POOLING_OPTION_NAMES];
+
+/** Options of score(): masked-LM pseudo-log-likelihood of each sentence. */
+export interface ScoreOptions {
+  /** which tokens each masked copy hides; default 'within_word_l2r' */
+  metric?: ScoreMetric;
+  isTokenized?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Options of fillMask(). */
+export interface FillMaskOptions {
+  /** candidates per [MASK], from 1 to the vocabulary size; default 5 */
+  topK?: number;
+  isTokenized?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Options of encodeSparse(). */
+export interface SparseEncodeOptions {
+  isTokenized?: boolean;
+  signal?: AbortSignal;
+}
+
+/** One row for maskedLmLogProbs(): token ids as the model sees them, [MASK] ids already in place. */
+export interface MaskedLmRow {
+  ids: ArrayLike<number>;
+  typeIds: ArrayLike<number>;
+  /** positions to score; -1 for an unused slot */
+  positions: ArrayLike<number>;
+  /** the id whose log-probability is wanted at each position */
+  targets: ArrayLike<number>;
+}
+
+/** What a loaded model can answer: pooled vectors always; the rest with BertForMaskedLM's head. */
+export type HeadName = 'pooled' | 'maskedLm' | 'sparse';
 
 /** Sentences the scheduler keeps tokenized and waiting: what the length sort chooses among. */
 const TOKENIZE_WINDOW = 4096;
@@ -68,7 +106,7 @@ async function closeHandle(handle: NativeModelHandle): Promise<void> {
   });
 }
 
-async function loadReplicas(files: ModelFiles, config: BertModelConfig, options: ResolvedEncoderOptions): Promise<NativeReplica[]> {
+async function loadReplicas(files: ModelFiles, config: BertModelConfig, options: ResolvedEncoderOptions): Promise<{ replicas: NativeReplica[]; heads: HeadName[] }> {
   const { NativeModel } = nativeBinding();
   const replicas = replicaDevices(options).map((device): NativeReplica => {
     const handle = new NativeModel();
@@ -81,11 +119,23 @@ async function loadReplicas(files: ModelFiles, config: BertModelConfig, options:
     await Promise.allSettled(replicas.map((r) => closeHandle(r.handle)));
     throw fromNativeError(failed.reason);
   }
-  return replicas;
+  const maskedLmHead = loads.every((result) => result.status === 'fulfilled' && result.value.maskedLmHead);
+  return { replicas, heads: maskedLmHead ? ['pooled', 'maskedLm', 'sparse'] : ['pooled'] };
+}
+
+/** The common options of every call: known names only, isTokenized and signal checked. */
+function readCallOptions(method: string, options: unknown, known: readonly string[]): { callOptions: Record<string, unknown>; isTokenized: boolean; signal: AbortSignal | undefined } {
+  const callOptions = checkPlainObject('options', options);
+  rejectUnknownOptions(method, callOptions, known);
+  const isTokenized = callOptions.isTokenized ?? false;
+  assertBoolean('isTokenized', isTokenized);
+  const signal = callOptions.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(expectationMessage('signal', 'AbortSignal', signal));
+  return { callOptions, isTokenized, signal };
 }
 
 /** For tests and bench/: what lies behind an encoder (not part of the public API). */
-export const encoderInternals = new WeakMap<Encoder, { scheduler: BatchScheduler; replicas: Replica[]; nativePooling: () => NativePoolingSpec }>();
+export const encoderInternals = new WeakMap<Encoder, { scheduler: BatchScheduler; replicas: Replica[]; nativeHead: () => NativeHeadSpec }>();
 
 export class Encoder {
   /** the options in force, defaults filled in */
@@ -96,13 +146,22 @@ export class Encoder {
   /** length of one output vector (of one token vector for NONE) */
   readonly dimension: number;
   readonly modelDir: string;
+  /** what this model answers: 'pooled' (encode), and 'maskedLm' and 'sparse' when it has BertForMaskedLM's head */
+  readonly heads: readonly HeadName[];
   readonly #replicas: NativeReplica[];
   readonly #scheduler: BatchScheduler;
   readonly #startedAt = new Date();
   #closing: Promise<void> | undefined;
 
-  private constructor(files: ModelFiles, config: BertModelConfig, tokenizer: WordPieceTokenizer, options: ResolvedEncoderOptions, replicas: NativeReplica[]) {
+  private constructor(
+    files: ModelFiles,
+    config: BertModelConfig,
+    tokenizer: WordPieceTokenizer,
+    options: ResolvedEncoderOptions,
+    { replicas, heads }: { replicas: NativeReplica[]; heads: HeadName[] },
+  ) {
     this.modelDir = files.dir;
+    this.heads = Object.freeze(heads);
     this.config = Object.freeze({ ...config });
     this.tokenizer = tokenizer;
     this.options = Object.freeze({
@@ -122,7 +181,7 @@ export class Encoder {
       },
       tokenizer.padId,
     );
-    encoderInternals.set(this, { scheduler: this.#scheduler, replicas, nativePooling: () => this.#nativePooling(this.options) });
+    encoderInternals.set(this, { scheduler: this.#scheduler, replicas, nativeHead: () => this.#pooledHead(this.options) });
     this.dimension = this.#dimensionOf(options);
   }
 
@@ -177,14 +236,9 @@ export class Encoder {
    * with this call's vectors in input order.
    */
   async encode(texts: string[] | string[][], options: EncodeOptions = {}): Promise<Embeddings> {
-    const callOptions = checkPlainObject('options', options);
-    rejectUnknownOptions('encode', callOptions, ENCODE_OPTION_NAMES);
-    const isTokenized = callOptions.isTokenized ?? false;
-    assertBoolean('isTokenized', isTokenized);
+    const { callOptions, isTokenized, signal } = readCallOptions('encode', options, ENCODE_OPTION_NAMES);
     const showTokens = callOptions.showTokens ?? false;
     assertBoolean('showTokens', showTokens);
-    const signal = callOptions.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(expectationMessage('signal', 'AbortSignal', signal));
     const pooling = POOLING_OPTION_NAMES.some((name) => callOptions[name] !== undefined)
       ? resolvePoolingOptions(callOptions, this.config.numLayers, this.options)
       : this.options;
@@ -208,11 +262,127 @@ export class Encoder {
         }
         return sentences;
       },
-      pooling: this.#nativePooling(pooling),
+      head: this.#pooledHead(pooling),
       rowWidth: pooling.pooling === 'NONE' ? maxSeqLen * dimension : dimension,
-      signal: signal as AbortSignal | undefined,
+      signal,
     });
     return new Embeddings(data, shape, tokens);
+  }
+
+  /**
+   * Scores each sentence with the masked-LM head: every token's log-probability given the rest
+   * (pseudo-log-likelihood), gathered into words. Each masked copy of a sentence is one row in the
+   * scheduler, batched by length with every other call's rows.
+   */
+  async score(texts: string[] | string[][], options: ScoreOptions = {}): Promise<SentenceScore[]> {
+    const { callOptions, isTokenized, signal } = readCallOptions('score', options, ['metric', 'isTokenized', 'signal']);
+    const metric = checkOneOf('metric', callOptions.metric ?? 'within_word_l2r', SCORE_METRICS);
+    checkTexts(texts, isTokenized);
+    this.#requireMaskedLmHead('score');
+    const sentences = [...texts].map(
+      (text) => new SentenceScoring(text, this.#tokenizeWithOffsets(text, isTokenized), this.#isTruncated(text, isTokenized), metric),
+    );
+    const slots = Math.max(1, ...sentences.map((sentence) => sentence.slotsNeeded));
+    const slotWidth = maskedLmSlotWidth(0);
+    // Row r of the call is copy copyOf[r] of sentence ownerOf[r].
+    const firstRow = [0];
+    for (const sentence of sentences) firstRow.push(firstRow[firstRow.length - 1] + sentence.copyCount);
+    const ownerOf = new Int32Array(firstRow[sentences.length]);
+    sentences.forEach((sentence, i) => ownerOf.fill(i, firstRow[i], firstRow[i + 1]));
+    const maskId = this.#maskId();
+    const answers = await this.#submitHead({
+      count: ownerOf.length,
+      tokenize: (start, end) => {
+        const rows = [];
+        for (let row = start; row < end; row++) rows.push(sentences[ownerOf[row]].copy(row - firstRow[ownerOf[row]], maskId, slots));
+        return rows;
+      },
+      head: { kind: 'maskedLm', slots, topK: 0 },
+      rowWidth: slots * slotWidth,
+      signal,
+    });
+    return sentences.map((sentence, i) => sentence.result(answers, firstRow[i] * slots * slotWidth, slots, slotWidth));
+  }
+
+  /**
+   * The masked-LM head's `topK` most likely tokens at every [MASK] of each text: one list per
+   * [MASK], as transformers.js's fill-mask pipeline gives for one.
+   */
+  async fillMask(texts: string[] | string[][], options: FillMaskOptions = {}): Promise<FillMaskCandidate[][][]> {
+    const { callOptions, isTokenized, signal } = readCallOptions('fillMask', options, ['topK', 'isTokenized', 'signal']);
+    const topK = checkInteger('topK', callOptions.topK ?? 5, 1, this.config.vocabSize);
+    checkTexts(texts, isTokenized);
+    this.#requireMaskedLmHead('fillMask');
+    const maskId = this.#maskId();
+    const encodings = [...texts].map((text) => this.#tokenizeOne(text, isTokenized));
+    const masks = encodings.map((encoding, i) => {
+      const positions = maskPositions(encoding, maskId);
+      if (positions.length === 0) {
+        const mask = this.tokenizer.config.maskToken;
+        throw new RangeError(expectationMessage(`texts[${i}]`, `a text with ${mask} within its first maxSeqLen (${this.options.maxSeqLen}) tokens`, texts[i]));
+      }
+      return positions;
+    });
+    const slots = Math.max(...masks.map((positions) => positions.length), 1);
+    const slotWidth = maskedLmSlotWidth(topK);
+    const answers = await this.#submitHead({
+      count: encodings.length,
+      tokenize: (start, end) => encodings.slice(start, end).map((encoding, i) => fillMaskRow(encoding, masks[start + i], slots)),
+      head: { kind: 'maskedLm', slots, topK },
+      rowWidth: slots * slotWidth,
+      signal,
+    });
+    return encodings.map((encoding, i) => fillMaskResult(this.tokenizer, encoding, masks[i], answers, i * slots * slotWidth, topK, slotWidth));
+  }
+
+  /**
+   * SPLADE sparse lexical vectors from the masked-LM head, as text-embeddings-inference computes
+   * them: for each vocabulary id, the max over the sentence's tokens of log(1 + relu(logit)).
+   */
+  async encodeSparse(texts: string[] | string[][], options: SparseEncodeOptions = {}): Promise<SparseVector[]> {
+    const { isTokenized, signal } = readCallOptions('encodeSparse', options, ['isTokenized', 'signal']);
+    checkTexts(texts, isTokenized);
+    this.#requireMaskedLmHead('encodeSparse');
+    const inputs: (string | string[])[] = [...texts];
+    const width = this.config.vocabSize;
+    const dense = await this.#submitHead({
+      count: inputs.length,
+      tokenize: (start, end) => inputs.slice(start, end).map((text) => this.#tokenizeOne(text, isTokenized)),
+      head: { kind: 'sparse' },
+      rowWidth: width,
+      signal,
+    });
+    return inputs.map((_, row) => sparseFromDense(dense.subarray(row * width, (row + 1) * width)));
+  }
+
+  /**
+   * The masked-LM head on token ids built by the caller (TensorFlow Serving's BERT clients put
+   * [MASK] ids in place themselves): for each row, the log-probability of targets[j] at
+   * positions[j], 0 for an unused slot (position -1).
+   */
+  async maskedLmLogProbs(rows: MaskedLmRow[], options: { signal?: AbortSignal } = {}): Promise<Float32Array[]> {
+    const { signal } = readCallOptions('maskedLmLogProbs', options, ['signal']);
+    const checked = this.#checkMaskedLmRows(rows);
+    this.#requireMaskedLmHead('maskedLmLogProbs');
+    const slots = Math.max(1, ...checked.map((row) => row.positions!.length));
+    const slotWidth = maskedLmSlotWidth(0);
+    const padded = checked.map((row) => {
+      const positions = [...row.positions!, ...new Array<number>(slots - row.positions!.length).fill(-1)];
+      const targets = [...row.targets!, ...new Array<number>(slots - row.targets!.length).fill(-1)];
+      return { ids: row.ids, typeIds: row.typeIds, positions, targets };
+    });
+    const answers = await this.#submitHead({
+      count: padded.length,
+      tokenize: (start, end) => padded.slice(start, end),
+      head: { kind: 'maskedLm', slots, topK: 0 },
+      rowWidth: slots * slotWidth,
+      signal,
+    });
+    return checked.map((row, i) => {
+      const logprobs = new Float32Array(row.positions!.length);
+      for (let slot = 0; slot < logprobs.length; slot++) logprobs[slot] = answers[(i * slots + slot) * slotWidth];
+      return logprobs;
+    });
   }
 
   /**
@@ -247,6 +417,7 @@ export class Encoder {
       modelDir: this.modelDir,
       options: this.options,
       devices: this.#replicas.map((r) => r.device),
+      heads: [...this.heads],
       startedAt: this.#startedAt.toISOString(),
       uptimeMs: now - this.#startedAt.getTime(),
       ...this.#scheduler.statistics.snapshot(),
@@ -275,8 +446,9 @@ export class Encoder {
     return perLayer * pooling.layers.length;
   }
 
-  #nativePooling(pooling: ResolvedPoolingOptions): NativePoolingSpec {
+  #pooledHead(pooling: ResolvedPoolingOptions): NativeHeadSpec {
     return {
+      kind: 'pooled',
       strategy: pooling.pooling,
       layers: pooling.layers.map((layer) => absoluteLayer(layer, this.config.numLayers)),
       maskClsSep: pooling.maskClsSep,
@@ -285,6 +457,67 @@ export class Encoder {
       sepId: this.tokenizer.sepId,
       outputSeqLen: this.options.maxSeqLen,
     };
+  }
+
+  #submitHead(call: ScheduledEncode): Promise<Float32Array> {
+    if (this.#closing) return Promise.reject(closedError());
+    return this.#scheduler.submit(call);
+  }
+
+  #requireMaskedLmHead(method: string): void {
+    if (this.heads.includes('maskedLm')) return;
+    throw new BertEmbedError(
+      `${method} needs BERT's masked-LM head, but ${this.modelDir} has none (no cls.predictions.* tensors): it is a ` +
+        'plain BertModel or sentence-transformers checkpoint. Load a BertForMaskedLM checkpoint, such as bert-base-uncased as Google published it.',
+      'ERR_NO_MLM_HEAD',
+    );
+  }
+
+  #maskId(): number {
+    const id = this.tokenizer.tokenToId(this.tokenizer.config.maskToken);
+    if (id === undefined) {
+      throw new BertEmbedError(`${this.modelDir}: the vocabulary has no mask token ${this.tokenizer.config.maskToken}`, 'ERR_MODEL_CONFIG');
+    }
+    return id;
+  }
+
+  /** Whether maxSeqLen cuts the text (encode and score truncate the same way). */
+  #isTruncated(text: string | string[], isTokenized: boolean): boolean {
+    const full = isTokenized ? this.tokenizer.encodeTokenized(text as string[]) : this.tokenizer.encode(text as string);
+    return full.ids.length > this.options.maxSeqLen;
+  }
+
+  #tokenizeWithOffsets(text: string | string[], isTokenized: boolean): EncodingWithOffsets {
+    const maxLength = this.options.maxSeqLen;
+    if (isTokenized) return this.tokenizer.encodeTokenizedWithOffsets(text as string[], undefined, { maxLength });
+    return this.tokenizer.encodeWithOffsets(text as string, undefined, { maxLength });
+  }
+
+  /** Rows for maskedLmLogProbs, each checked against the model's sizes. */
+  #checkMaskedLmRows(rows: unknown): TokenizedSentence[] {
+    if (!Array.isArray(rows)) throw new TypeError(expectationMessage('rows', 'array of {ids, typeIds, positions, targets}', rows));
+    const { vocabSize, typeVocabSize, maxPositions } = this.config;
+    return rows.map((row: unknown, i) => {
+      const fields = checkPlainObject(`rows[${i}]`, row);
+      const ints = (name: string, minimum: number, maximum: number, length?: number): number[] => {
+        const value = fields[name];
+        const field = `rows[${i}].${name}`;
+        const isArrayLike = Array.isArray(value) || ArrayBuffer.isView(value);
+        if (!isArrayLike) throw new TypeError(expectationMessage(field, 'array of integers', value));
+        const values = Array.from(value as ArrayLike<unknown>);
+        if (length !== undefined && values.length !== length) throw new RangeError(expectationMessage(`${field}.length`, `${length}`, values.length));
+        values.forEach((element, j) => checkInteger(`${field}[${j}]`, element, minimum, maximum));
+        return values as number[];
+      };
+      const ids = ints('ids', 0, vocabSize - 1);
+      if (ids.length === 0 || ids.length > maxPositions) {
+        throw new RangeError(expectationMessage(`rows[${i}].ids.length`, `integer from 1 to ${maxPositions}`, ids.length));
+      }
+      const typeIds = ints('typeIds', 0, typeVocabSize - 1, ids.length);
+      const positions = ints('positions', -1, ids.length - 1);
+      const targets = ints('targets', 0, vocabSize - 1, positions.length);
+      return { ids, typeIds, positions, targets };
+    });
   }
 
   #tokenizeOne(text: string | string[], isTokenized: boolean): Encoding {

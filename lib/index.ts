@@ -1,4 +1,16 @@
-export { Encoder, type EncodeOptions, type TokenizedText } from './encoder.js';
+export {
+  Encoder,
+  type EncodeOptions,
+  type TokenizedText,
+  type ScoreOptions,
+  type FillMaskOptions,
+  type SparseEncodeOptions,
+  type MaskedLmRow,
+  type HeadName,
+} from './encoder.js';
+export { SCORE_METRICS, type ScoreMetric, type SentenceScore, type ScoredToken, type ScoredWord } from './heads/masked-lm-scoring.js';
+export type { FillMaskCandidate } from './heads/fill-mask.js';
+export type { SparseVector } from './heads/sparse-vector.js';
 export type { EncoderStatus } from './pool/encoder-status.js';
 export { Embeddings } from './embeddings.js';
 export { BertEmbedError } from './errors.js';

@@ -89,18 +89,39 @@ export function expectedEncoderTensors(config: NativeBertConfig): Map<string, nu
   return expected;
 }
 
+/** BertForMaskedLM's head: these always, when the checkpoint has it. */
+export function expectedMaskedLmHeadTensors(config: NativeBertConfig): Map<string, number[]> {
+  const { hiddenSize: h, vocabSize: v } = config;
+  return new Map([
+    ['cls.predictions.transform.dense.weight', [h, h]],
+    ['cls.predictions.transform.dense.bias', [h]],
+    ['cls.predictions.transform.LayerNorm.weight', [h]],
+    ['cls.predictions.transform.LayerNorm.bias', [h]],
+    ['cls.predictions.bias', [v]],
+  ]);
+}
+
+/** The head's decoder, stored only when it is not tied to the word embeddings (and cls.predictions.bias). */
+function untiedDecoderTensors(config: NativeBertConfig): Map<string, number[]> {
+  return new Map([
+    ['cls.predictions.decoder.weight', [config.vocabSize, config.hiddenSize]],
+    ['cls.predictions.decoder.bias', [config.vocabSize]],
+  ]);
+}
+
 const shapeText = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
-/** Locates and checks the encoder's tensors in a safetensors file. */
+/**
+ * Locates and checks the encoder's tensors in a safetensors file, and the masked-LM head's when the
+ * checkpoint has one (a head with some of its tensors missing is refused, never half-loaded).
+ */
 export function indexSafetensors(file: string, config: NativeBertConfig): NativeTensorLocation[] {
   const { entries, dataStart, fileSize } = readHeader(file);
   const byCanonicalName = new Map<string, [string, HeaderEntry]>();
   for (const [name, entry] of entries) byCanonicalName.set(canonicalTensorName(name), [name, entry]);
 
   const locations: NativeTensorLocation[] = [];
-  for (const [name, shape] of expectedEncoderTensors(config)) {
-    const found = byCanonicalName.get(name);
-    if (!found) throw formatError(file, `has no tensor ${name} (nor bert.${name}); is this a BERT checkpoint?`);
+  const locate = (name: string, shape: number[], found: [string, HeaderEntry]): void => {
     const [storedName, entry] = found;
     const elementBytes = FLOAT_DTYPES[entry.dtype];
     if (elementBytes === undefined) {
@@ -117,6 +138,21 @@ export function indexSafetensors(file: string, config: NativeBertConfig): Native
       throw formatError(file, `is truncated: tensor ${storedName} ends at byte ${dataStart + end} but the file has ${fileSize} bytes`);
     }
     locations.push({ name, dtype: entry.dtype as NativeTensorLocation['dtype'], shape, begin: dataStart + begin, end: dataStart + end });
+  };
+  for (const [name, shape] of expectedEncoderTensors(config)) {
+    const found = byCanonicalName.get(name);
+    if (!found) throw formatError(file, `has no tensor ${name} (nor bert.${name}); is this a BERT checkpoint?`);
+    locate(name, shape, found);
+  }
+  const head = [...expectedMaskedLmHeadTensors(config)];
+  const headFound = head.filter(([name]) => byCanonicalName.has(name));
+  if (headFound.length > 0) {
+    const missing = head.find(([name]) => !byCanonicalName.has(name));
+    if (missing) throw formatError(file, `has part of a masked-LM head but no tensor ${missing[0]}`);
+    for (const [name, shape] of [...head, ...untiedDecoderTensors(config)]) {
+      const found = byCanonicalName.get(name);
+      if (found) locate(name, shape, found);
+    }
   }
   return locations;
 }

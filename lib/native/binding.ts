@@ -49,6 +49,19 @@ export interface NativePoolingSpec {
   outputSeqLen: number;
 }
 
+/**
+ * What runs on the encoder's hidden states. Rows of one batch share one head spec, so the spec is
+ * also the scheduler's grouping key; per-row data (masked-LM positions) travels in the batch.
+ */
+export type NativeHeadSpec =
+  | ({ kind: 'pooled' } & NativePoolingSpec)
+  /** `slots` scored positions per row; each answers [target logprob, target rank, topK × (id, logprob)] */
+  | { kind: 'maskedLm'; slots: number; topK: number }
+  /** max over tokens of log(1 + relu(logits)): one vocabulary-wide row per sentence */
+  | { kind: 'sparse' };
+
+export type NativeHeadKind = NativeHeadSpec['kind'];
+
 /** A padded batch: row-major [batchSize, seqLen] ids and type ids, and each row's real length. */
 export interface NativeBatch {
   ids: Int32Array;
@@ -56,7 +69,16 @@ export interface NativeBatch {
   lengths: Int32Array;
   batchSize: number;
   seqLen: number;
-  pooling: NativePoolingSpec;
+  head: NativeHeadSpec;
+  /** masked LM: [batchSize × slots] positions to score, -1 for an empty slot */
+  positions?: Int32Array;
+  /** masked LM: [batchSize × slots] ids whose log-probability to report, -1 for none */
+  targets?: Int32Array;
+}
+
+/** Floats per masked-LM slot in a native answer. */
+export function maskedLmSlotWidth(topK: number): number {
+  return 2 + 2 * topK;
 }
 
 export interface NativeEncodeOutput {
@@ -64,9 +86,16 @@ export interface NativeEncodeOutput {
   shape: number[];
 }
 
+export interface NativeLoadResult {
+  threads: number;
+  blasThreads: number;
+  /** the model holds BertForMaskedLM's head (cls.predictions) */
+  maskedLmHead: boolean;
+}
+
 /** One model replica with its own worker thread. Every call runs there and settles a promise. */
 export interface NativeModelHandle {
-  load(spec: NativeLoadSpec): Promise<{ threads: number; blasThreads: number }>;
+  load(spec: NativeLoadSpec): Promise<NativeLoadResult>;
   encode(batch: NativeBatch): Promise<NativeEncodeOutput>;
   save(path: string): Promise<void>;
   close(): Promise<void>;

@@ -9,7 +9,7 @@
  * long tokenization.
  */
 import { BertEmbedError, fromNativeError } from '../errors.js';
-import type { NativeBatch, NativeEncodeOutput, NativePoolingSpec } from '../native/binding.js';
+import type { NativeBatch, NativeEncodeOutput, NativeHeadSpec } from '../native/binding.js';
 import { PendingQueue, type BatchLimits, type QueuedSentence } from './pending-queue.js';
 import { PoolStatistics } from './pool-statistics.js';
 
@@ -31,13 +31,18 @@ export interface Replica {
 export interface TokenizedSentence {
   ids: number[];
   typeIds: number[];
+  /** masked-LM head: positions to score (length = the head's slots, -1 for an empty slot) */
+  positions?: number[];
+  /** masked-LM head: the id to score at each position, -1 for none */
+  targets?: number[];
 }
 
 export interface ScheduledEncode {
   count: number;
   /** tokenizes rows [start, end) of the call's input */
   tokenize(start: number, end: number): TokenizedSentence[];
-  pooling: NativePoolingSpec;
+  /** what runs on the hidden states; calls with equal heads share batches */
+  head: NativeHeadSpec;
   /** floats per sentence in the output */
   rowWidth: number;
   signal?: AbortSignal;
@@ -68,9 +73,9 @@ class PendingRequest {
   }
 }
 
-/** Sentences that can share a batch: same pooling, and same priority class. */
-interface PoolingGroup {
-  pooling: NativePoolingSpec;
+/** Sentences that can share a batch: same head (and pooling), and same priority class. */
+interface HeadGroup {
+  head: NativeHeadSpec;
   priority: PendingQueue<PendingRequest>;
   normal: PendingQueue<PendingRequest>;
 }
@@ -94,7 +99,7 @@ export class BatchScheduler {
   readonly #slots: ReplicaSlot[];
   readonly #limits: SchedulerLimits;
   readonly #padId: number;
-  readonly #groups = new Map<string, PoolingGroup>();
+  readonly #groups = new Map<string, HeadGroup>();
   /** calls with rows still to tokenize, oldest first */
   readonly #untokenized: PendingRequest[] = [];
   readonly #idleWaiters: (() => void)[] = [];
@@ -170,11 +175,11 @@ export class BatchScheduler {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  #groupFor(pooling: NativePoolingSpec): PoolingGroup {
-    const key = JSON.stringify(pooling);
+  #groupFor(head: NativeHeadSpec): HeadGroup {
+    const key = JSON.stringify(head);
     let group = this.#groups.get(key);
     if (!group) {
-      group = { pooling, priority: new PendingQueue(), normal: new PendingQueue() };
+      group = { head, priority: new PendingQueue(), normal: new PendingQueue() };
       this.#groups.set(key, group);
     }
     return group;
@@ -183,12 +188,12 @@ export class BatchScheduler {
   #tokenizeRows(request: PendingRequest, rows: number): void {
     const start = request.nextRow;
     const end = Math.min(request.call.count, start + rows);
-    const group = this.#groupFor(request.call.pooling);
+    const group = this.#groupFor(request.call.head);
     const queue = request.priority ? group.priority : group.normal;
     const sentences = request.call.tokenize(start, end);
     let tokens = 0;
     sentences.forEach((sentence, i) => {
-      queue.push(request, start + i, sentence.ids, sentence.typeIds, this.#nextSequence++);
+      queue.push(request, start + i, sentence, this.#nextSequence++);
       tokens += sentence.ids.length;
     });
     this.statistics.recordTokens(tokens);
@@ -229,8 +234,8 @@ export class BatchScheduler {
    * a steady stream of small calls cannot starve large ones, every PRIORITY_STREAK-th batch in a
    * row goes to the large calls when any wait.
    */
-  #nextQueue(): { group: PoolingGroup; queue: PendingQueue<PendingRequest> } | undefined {
-    let priority: { group: PoolingGroup; queue: PendingQueue<PendingRequest>; oldest: number } | undefined;
+  #nextQueue(): { group: HeadGroup; queue: PendingQueue<PendingRequest> } | undefined {
+    let priority: { group: HeadGroup; queue: PendingQueue<PendingRequest>; oldest: number } | undefined;
     let normal: typeof priority;
     for (const [key, group] of this.#groups) {
       if (group.priority.size === 0 && group.normal.size === 0) {
@@ -267,7 +272,7 @@ export class BatchScheduler {
       if (batch.length === 0) continue;
       slot.busy = true;
       this.#inFlight++;
-      void this.#run(slot, batch, next.group.pooling).finally(() => {
+      void this.#run(slot, batch, next.group.head).finally(() => {
         slot.busy = false;
         this.#inFlight--;
         this.#refill(true);
@@ -277,7 +282,28 @@ export class BatchScheduler {
     }
   }
 
-  async #run(slot: ReplicaSlot, batch: QueuedSentence<PendingRequest>[], pooling: NativePoolingSpec): Promise<void> {
+  async #run(slot: ReplicaSlot, batch: QueuedSentence<PendingRequest>[], head: NativeHeadSpec): Promise<void> {
+    const native = this.#nativeBatch(batch, head);
+    const started = performance.now();
+    try {
+      const output = await slot.replica.encode(native);
+      this.statistics.recordBatch(this.#slots.indexOf(slot), batch.length, native.seqLen, native.lengths, performance.now() - started);
+      this.#deliver(batch, output.data);
+    } catch (error) {
+      if (isOutOfMemory(error) && batch.length > 1) {
+        // Halves may fit where the whole batch did not (device memory).
+        const half = Math.ceil(batch.length / 2);
+        await this.#run(slot, batch.slice(0, half), head);
+        await this.#run(slot, batch.slice(half), head);
+        return;
+      }
+      const failure = fromNativeError(error);
+      for (const sentence of batch) this.#fail(sentence.request, failure);
+    }
+  }
+
+  /** Pads the batch's rows to its longest; a masked-LM batch also gets each row's slots. */
+  #nativeBatch(batch: QueuedSentence<PendingRequest>[], head: NativeHeadSpec): NativeBatch {
     const seqLen = Math.max(...batch.map((s) => s.ids.length));
     const ids = new Int32Array(batch.length * seqLen).fill(this.#padId);
     const typeIds = new Int32Array(batch.length * seqLen);
@@ -287,22 +313,16 @@ export class BatchScheduler {
       typeIds.set(sentence.typeIds, i * seqLen);
       lengths[i] = sentence.ids.length;
     });
-    const started = performance.now();
-    try {
-      const output = await slot.replica.encode({ ids, typeIds, lengths, batchSize: batch.length, seqLen, pooling });
-      this.statistics.recordBatch(this.#slots.indexOf(slot), batch.length, seqLen, lengths, performance.now() - started);
-      this.#deliver(batch, output.data);
-    } catch (error) {
-      if (isOutOfMemory(error) && batch.length > 1) {
-        // Halves may fit where the whole batch did not (device memory).
-        const half = Math.ceil(batch.length / 2);
-        await this.#run(slot, batch.slice(0, half), pooling);
-        await this.#run(slot, batch.slice(half), pooling);
-        return;
-      }
-      const failure = fromNativeError(error);
-      for (const sentence of batch) this.#fail(sentence.request, failure);
+    const native: NativeBatch = { ids, typeIds, lengths, batchSize: batch.length, seqLen, head };
+    if (head.kind === 'maskedLm') {
+      native.positions = new Int32Array(batch.length * head.slots);
+      native.targets = new Int32Array(batch.length * head.slots);
+      batch.forEach((sentence, i) => {
+        native.positions!.set(sentence.positions!, i * head.slots);
+        native.targets!.set(sentence.targets!, i * head.slots);
+      });
     }
+    return native;
   }
 
   #deliver(batch: QueuedSentence<PendingRequest>[], data: Float32Array): void {

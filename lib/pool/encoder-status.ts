@@ -8,6 +8,8 @@ export interface EncoderStatus extends PoolCounters {
   options: Readonly<ResolvedEncoderOptions>;
   /** the device of each worker (model replica) */
   devices: string[];
+  /** what the model answers: 'pooled', and 'maskedLm' and 'sparse' with BertForMaskedLM's head */
+  heads: string[];
   startedAt: string;
   uptimeMs: number;
   /** tokenized sentences waiting for a batch */

@@ -9,6 +9,9 @@ export interface QueuedSentence<R> {
   row: number;
   ids: number[];
   typeIds: number[];
+  /** masked-LM rows: positions and target ids to score */
+  positions?: number[];
+  targets?: number[];
   /** arrival order, for fairness */
   sequence: number;
 }
@@ -39,13 +42,14 @@ export class PendingQueue<R> {
   }
 
   /** `sequence` orders arrivals across every queue of a scheduler. */
-  push(request: R, row: number, ids: number[], typeIds: number[], sequence: number): void {
+  push(request: R, row: number, sentence: { ids: number[]; typeIds: number[]; positions?: number[]; targets?: number[] }, sequence: number): void {
+    const { ids, typeIds, positions, targets } = sentence;
     const length = ids.length;
     while (this.#buckets.length <= length) {
       this.#buckets.push([]);
       this.#heads.push(0);
     }
-    this.#buckets[length].push({ request, row, ids, typeIds, sequence });
+    this.#buckets[length].push({ request, row, ids, typeIds, positions, targets, sequence });
     this.#size++;
   }
 

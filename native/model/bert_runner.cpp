@@ -57,7 +57,38 @@ BertRunner::BertRunner(torch::jit::Module module, bool traced, torch::Device dev
       if (tensor.is_floating_point()) tensor.set_data(tensor.to(dtype_));
     }
   }
-  if (!traced_ && module_.hasattr("use_mkldnn")) module_.setattr("use_mkldnn", device_.is_cpu() && dtype_ == torch::kFloat32 && oneDnnLinearEnabled());
+  const bool mkldnn = device_.is_cpu() && dtype_ == torch::kFloat32 && oneDnnLinearEnabled();
+  if (!traced_ && module_.hasattr("use_mkldnn")) module_.setattr("use_mkldnn", mkldnn);
+  if (!traced_ && module_.hasattr("head_mkldnn")) module_.setattr("head_mkldnn", mkldnn);
+}
+
+bool BertRunner::hasMaskedLmHead() const {
+  return !traced_ && module_.hasattr(kMaskedLmHeadAttribute) && module_.attr(kMaskedLmHeadAttribute).toBool();
+}
+
+torch::Tensor BertRunner::maskedLmLogits(const torch::Tensor& rows) {
+  if (cpuLinearPrecision_ && !packedHead_) packMaskedLmHead();
+  if (!packedHead_) return module_.run_method("masked_lm_logits", rows).toTensor();
+  auto x = packedHead_->transform->forward(rows.contiguous());
+  const int64_t hidden = module_.attr("hidden_size").toInt();
+  x = torch::layer_norm(x, {hidden}, module_.attr("mlm_ln_weight").toTensor(), module_.attr("mlm_ln_bias").toTensor(),
+                        module_.attr("layer_norm_eps").toDouble());
+  return packedHead_->decoder->forward(x);
+}
+
+void BertRunner::packMaskedLmHead() {
+  const auto activation = linearActivationFor(module_.attr("hidden_act").toStringRef());
+  auto decoderWeight = module_.attr(module_.attr("mlm_decoder_tied").toBool() ? "word_embeddings" : "mlm_decoder_weight").toTensor();
+  packedHead_ = PackedHead{
+      c10::make_intrusive<OneDnnLinear>(module_.attr("mlm_transform_weight").toTensor(), module_.attr("mlm_transform_bias").toTensor(),
+                                        activation, *cpuLinearPrecision_),
+      c10::make_intrusive<OneDnnLinear>(decoderWeight, module_.attr("mlm_decoder_bias").toTensor(), LinearActivation::None,
+                                        *cpuLinearPrecision_)};
+}
+
+int64_t BertRunner::numLayers() const {
+  if (module_.hasattr("num_hidden_layers")) return module_.attr("num_hidden_layers").toInt();
+  return std::numeric_limits<int64_t>::max();  // a traced model returns every layer whatever is asked
 }
 
 BertRunner BertRunner::fromSafetensors(const std::string& path, const BertConfig& config,
@@ -168,6 +199,7 @@ bool BertRunner::packCpuLinearLayers(LinearPrecision precision) {
     for (const auto& packedKind : packedByKind) packed.push_back(packedKind[layer]);
   }
   usePackedLinearLayers(packed);
+  cpuLinearPrecision_ = precision;
   return true;
 }
 

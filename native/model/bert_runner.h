@@ -1,6 +1,7 @@
 #pragma once
 #include <torch/script.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,14 @@ class BertRunner {
   std::vector<torch::Tensor> hiddenStates(const torch::Tensor& inputIds, const torch::Tensor& typeIds,
                                           const torch::Tensor& attentionMask, int64_t deepestLayer);
 
+  // Whether the model holds BertForMaskedLM's head (never for a traced BertModel).
+  bool hasMaskedLmHead() const;
+  // Vocabulary logits of the masked-LM head for hidden states gathered at chosen positions:
+  // [rows, hidden] -> [rows, vocab], in the model's dtype.
+  torch::Tensor maskedLmLogits(const torch::Tensor& rows);
+  // Encoder layers: the deepest hidden state hiddenStates can return.
+  int64_t numLayers() const;
+
   void save(const std::string& path);
   bool isTraced() const { return traced_; }
   torch::Device device() const { return device_; }
@@ -49,7 +58,17 @@ class BertRunner {
   void restorePlainLinearWeights();
   void usePackedLinearLayers(const c10::impl::GenericList& packed);
 
+  // The masked-LM head's two products packed for oneDNN in the encoder's precision, on first use,
+  // so that models whose head is never asked for hold no second copy of the decoder.
+  struct PackedHead {
+    c10::intrusive_ptr<OneDnnLinear> transform;  // activation fused
+    c10::intrusive_ptr<OneDnnLinear> decoder;
+  };
+  void packMaskedLmHead();
+
   torch::jit::Module module_;
+  std::optional<LinearPrecision> cpuLinearPrecision_;  // set once the encoder's layers are packed
+  std::optional<PackedHead> packedHead_;
   bool traced_;
   torch::Device device_;
   torch::Dtype dtype_;

@@ -66,6 +66,26 @@ torch::Tensor stackFusedQkv(const BertConfig& config, TensorMap& weights, const 
   });
 }
 
+// BertForMaskedLM's head (cls.predictions.*), when the checkpoint has one; empty tensors otherwise,
+// so that the module's source compiles either way.
+void registerMaskedLmHead(torch::jit::Module& module, TensorMap& weights) {
+  const bool present = weights.count("cls.predictions.transform.dense.weight") > 0;
+  auto headTensor = [&](const char* name) { return present ? take(weights, name) : torch::empty({0}); };
+  module.register_buffer("mlm_transform_weight", headTensor("cls.predictions.transform.dense.weight"));
+  module.register_buffer("mlm_transform_bias", headTensor("cls.predictions.transform.dense.bias"));
+  module.register_buffer("mlm_ln_weight", headTensor("cls.predictions.transform.LayerNorm.weight"));
+  module.register_buffer("mlm_ln_bias", headTensor("cls.predictions.transform.LayerNorm.bias"));
+  // The decoder is tied to the word embeddings (and its bias to cls.predictions.bias) unless stored.
+  const bool ownDecoder = weights.count("cls.predictions.decoder.weight") > 0;
+  module.register_buffer("mlm_decoder_weight", ownDecoder ? take(weights, "cls.predictions.decoder.weight") : torch::empty({0}));
+  const bool ownBias = weights.count("cls.predictions.decoder.bias") > 0;
+  module.register_buffer("mlm_decoder_bias", headTensor(ownBias ? "cls.predictions.decoder.bias" : "cls.predictions.bias"));
+  module.register_attribute(kMaskedLmHeadAttribute, c10::BoolType::get(), present);
+  module.register_attribute("mlm_decoder_tied", c10::BoolType::get(), !ownDecoder);
+  // Chosen per load, like use_mkldnn.
+  module.register_attribute("head_mkldnn", c10::BoolType::get(), false);
+}
+
 }  // namespace
 
 torch::jit::Module buildEncoderModule(const BertConfig& config, TensorMap weights) {
@@ -109,6 +129,7 @@ torch::jit::Module buildEncoderModule(const BertConfig& config, TensorMap weight
   auto cpuLinearType = torch::getCustomClass(kOneDnnLinearClass);
   module.register_attribute("use_cpu_kernels", c10::BoolType::get(), false);
   module.register_attribute("cpu_linears", c10::ListType::create(cpuLinearType), c10::impl::GenericList(cpuLinearType));
+  registerMaskedLmHead(module, weights);
   module.define(kBertEncoderSource, std::make_shared<EncoderSourceResolver>());
   module.eval();
   return module;

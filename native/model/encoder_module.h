@@ -8,7 +8,10 @@ namespace bert_embed {
 
 // Identifies a module built by this engine (and saved by `export`), as opposed to a traced one.
 inline constexpr const char* kEngineFormatAttribute = "bert_embed_format";
-inline constexpr int64_t kEngineFormatVersion = 1;
+// 2: the masked-LM head (cls.predictions) travels in the module.
+inline constexpr int64_t kEngineFormatVersion = 2;
+// Whether the module holds BertForMaskedLM's head.
+inline constexpr const char* kMaskedLmHeadAttribute = "has_mlm_head";
 // The TorchScript class of prepacked quantized linear weights (int8_linears).
 inline constexpr const char* kLinearPackedParamsClass = "__torch__.torch.classes.quantized.LinearPackedParamsBase";
 

@@ -5,6 +5,7 @@
 #include "engine/cpu_allocator.h"
 #include "engine/cpu_threads.h"
 #include "engine/device.h"
+#include "heads/heads.h"
 #include "napi/js_values.h"
 
 namespace bert_embed {
@@ -37,6 +38,37 @@ std::vector<TensorLocation> readLocations(const Napi::Array& array) {
     locations.push_back(std::move(location));
   }
   return locations;
+}
+
+PoolingSpec readPooling(const Napi::Object& object) {
+  PoolingSpec pooling;
+  pooling.strategy = parsePoolingStrategy(stringField(object, "strategy"));
+  pooling.layers = intArrayField(object, "layers");
+  pooling.maskClsSep = boolField(object, "maskClsSep");
+  pooling.normalize = boolField(object, "normalize");
+  pooling.clsId = intField(object, "clsId");
+  pooling.sepId = intField(object, "sepId");
+  pooling.outputSeqLen = intField(object, "outputSeqLen");
+  return pooling;
+}
+
+// The batch's head; a masked-LM batch also carries each row's positions and target ids.
+HeadSpec readHead(const Napi::Object& batch, int64_t batchSize) {
+  auto object = field(batch, "head").As<Napi::Object>();
+  HeadSpec head;
+  head.kind = parseHeadKind(stringField(object, "kind"));
+  if (head.kind == HeadKind::Pooled) head.pooling = readPooling(object);
+  if (head.kind == HeadKind::MaskedLm) {
+    head.slots = intField(object, "slots");
+    head.topK = intField(object, "topK");
+    head.positions = intArrayField(batch, "positions");
+    head.targets = intArrayField(batch, "targets");
+    const auto cells = static_cast<size_t>(batchSize * head.slots);
+    if (head.positions.size() != cells || head.targets.size() != cells) {
+      throw Napi::RangeError::New(batch.Env(), "native masked-LM arrays do not match batchSize × slots");
+    }
+  }
+  return head;
 }
 
 torch::Tensor longTensor(const std::vector<int64_t>& values, int64_t rows, int64_t columns) {
@@ -78,10 +110,12 @@ void LoadJob::execute(ModelSlot& slot) {
   }
   if (int8) slot.runner->quantizeLinearLayers();
   else slot.runner->packCpuLinearLayers();
+  hasMaskedLmHead_ = slot.runner->hasMaskedLmHead();
 }
 
 Napi::Value LoadJob::result(Napi::Env env) {
   auto info = Napi::Object::New(env);
+  info.Set("maskedLmHead", Napi::Boolean::New(env, hasMaskedLmHead_));
   info.Set("threads", Napi::Number::New(env, static_cast<double>(threads_)));
   info.Set("blasThreads", Napi::Number::New(env, static_cast<double>(blasThreadCount())));
   return info;
@@ -93,14 +127,7 @@ EncodeJob::EncodeJob(Napi::Env env, const Napi::Object& batch) : Job(env) {
   lengths_ = intArrayField(batch, "lengths");
   batchSize_ = intField(batch, "batchSize");
   seqLen_ = intField(batch, "seqLen");
-  auto pooling = field(batch, "pooling").As<Napi::Object>();
-  pooling_.strategy = parsePoolingStrategy(stringField(pooling, "strategy"));
-  pooling_.layers = intArrayField(pooling, "layers");
-  pooling_.maskClsSep = boolField(pooling, "maskClsSep");
-  pooling_.normalize = boolField(pooling, "normalize");
-  pooling_.clsId = intField(pooling, "clsId");
-  pooling_.sepId = intField(pooling, "sepId");
-  pooling_.outputSeqLen = intField(pooling, "outputSeqLen");
+  head_ = readHead(batch, batchSize_);
   const auto cells = static_cast<size_t>(batchSize_ * seqLen_);
   if (ids_.size() != cells || typeIds_.size() != cells || lengths_.size() != static_cast<size_t>(batchSize_)) {
     throw Napi::RangeError::New(env, "native batch arrays do not match batchSize × seqLen");
@@ -114,12 +141,9 @@ void EncodeJob::execute(ModelSlot& slot) {
   auto typeIds = longTensor(typeIds_, batchSize_, seqLen_);
   auto lengths = torch::from_blob(lengths_.data(), {batchSize_, 1}, torch::kLong);
   auto mask = torch::arange(seqLen_, torch::kLong).unsqueeze(0) < lengths;
-  int64_t deepestLayer = 0;
-  for (int64_t layer : pooling_.layers) deepestLayer = std::max(deepestLayer, layer);
-
-  auto hidden = runner.hiddenStates(ids, typeIds, mask, deepestLayer);
+  auto hidden = runner.hiddenStates(ids, typeIds, mask, deepestLayerFor(head_, runner));
   auto device = runner.device();
-  output_ = poolHiddenStates(hidden, ids.to(device), mask.to(device), pooling_).to(torch::kCPU).contiguous();
+  output_ = runHead(runner, hidden, ids.to(device), mask.to(device), lengths_, head_).contiguous();
 }
 
 Napi::Value EncodeJob::result(Napi::Env env) {

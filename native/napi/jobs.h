@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/job_error.h"
-#include "engine/pooling.h"
+#include "heads/head_spec.h"
 #include "model/bert_runner.h"
 
 namespace bert_embed {
@@ -40,6 +40,7 @@ class LoadJob : public Job {
  private:
   std::string format_, path_, device_, dtype_;
   int64_t threads_ = 0, blasThreads_ = 0;
+  bool hasMaskedLmHead_ = false;
   BertConfig config_;
   std::vector<TensorLocation> locations_;
 };
@@ -53,7 +54,7 @@ class EncodeJob : public Job {
  private:
   std::vector<int64_t> ids_, typeIds_, lengths_;
   int64_t batchSize_ = 0, seqLen_ = 0;
-  PoolingSpec pooling_;
+  HeadSpec head_;
   torch::Tensor output_;
 };
 

@@ -15,7 +15,7 @@ function randomLengths(count: number, seed: number): number[] {
 
 function fill(lengths: number[]): PendingQueue<number> {
   const queue = new PendingQueue<number>();
-  lengths.forEach((length, i) => queue.push(i, i, new Array<number>(length).fill(1), new Array<number>(length).fill(0), i));
+  lengths.forEach((length, i) => queue.push(i, i, { ids: new Array<number>(length).fill(1), typeIds: new Array<number>(length).fill(0) }, i));
   return queue;
 }
 
@@ -93,7 +93,7 @@ describe('PendingQueue.takeBatch', () => {
     const queue = new PendingQueue<number>();
     let sequence = 0;
     for (let round = 0; round < 2000; round++) {
-      for (let i = 0; i < 40; i++) queue.push(sequence, sequence, [1, 2, 3], [0, 0, 0], sequence++);
+      for (let i = 0; i < 40; i++) queue.push(sequence, sequence, { ids: [1, 2, 3], typeIds: [0, 0, 0] }, sequence++);
       queue.takeBatch({ maxBatchSize: 32, maxBatchTokens: 8192 });
       expect(queue.retainedEntries).toBeLessThanOrEqual(2 * queue.size + 64);
     }

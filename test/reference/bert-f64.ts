@@ -54,6 +54,16 @@ export interface ReferenceModel {
   pooler?: ReferenceLinear;
   /** the key prefix found in the checkpoint ('' or e.g. 'bert.') */
   prefix: string;
+  /** BertForMaskedLM's head (cls.predictions), when the checkpoint has one */
+  maskedLmHead?: ReferenceMaskedLmHead;
+}
+
+/** transform (dense, activation, LayerNorm), then the decoder onto the vocabulary. */
+export interface ReferenceMaskedLmHead {
+  transform: ReferenceLinear;
+  layerNorm: ReferenceLayerNorm;
+  /** [vocab_size, H]: the word embeddings unless the checkpoint stores its own decoder */
+  decoder: ReferenceLinear;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -205,6 +215,36 @@ export function loadReferenceModel(checkpointDir: string): ReferenceModel {
     if (st.has(`${prefix}${name}.weight`)) return { weight: tensor(`${name}.weight`, [H]), bias: tensor(`${name}.bias`, [H]) };
     return { weight: tensor(`${name}.gamma`, [H]), bias: tensor(`${name}.beta`, [H]) };
   };
+  // The head's names never carry the encoder's prefix (BertForMaskedLM: bert.* and cls.*).
+  const headTensor = (name: string, shape: number[]): Float64Array => {
+    const t = st.read(name);
+    if (t.shape.join() !== shape.join()) throw new Error(`reference: ${name} has shape [${t.shape}], expected [${shape}]`);
+    return t.data;
+  };
+  const V = config.vocab_size;
+  const headLayerNorm = (name: string): ReferenceLayerNorm =>
+    st.has(`${name}.weight`)
+      ? { weight: headTensor(`${name}.weight`, [H]), bias: headTensor(`${name}.bias`, [H]) }
+      : { weight: headTensor(`${name}.gamma`, [H]), bias: headTensor(`${name}.beta`, [H]) };
+  const maskedLmHead = (wordEmbeddings: Float64Array): ReferenceMaskedLmHead | undefined => {
+    if (!st.has('cls.predictions.transform.dense.weight')) return undefined;
+    const decoderBias = st.has('cls.predictions.decoder.bias') ? 'cls.predictions.decoder.bias' : 'cls.predictions.bias';
+    return {
+      transform: {
+        weight: headTensor('cls.predictions.transform.dense.weight', [H, H]),
+        bias: headTensor('cls.predictions.transform.dense.bias', [H]),
+        outFeatures: H,
+        inFeatures: H,
+      },
+      layerNorm: headLayerNorm('cls.predictions.transform.LayerNorm'),
+      decoder: {
+        weight: st.has('cls.predictions.decoder.weight') ? headTensor('cls.predictions.decoder.weight', [V, H]) : wordEmbeddings,
+        bias: headTensor(decoderBias, [V]),
+        outFeatures: V,
+        inFeatures: H,
+      },
+    };
+  };
 
   const layers: ReferenceLayer[] = [];
   for (let i = 0; i < L; i++) {
@@ -222,6 +262,7 @@ export function loadReferenceModel(checkpointDir: string): ReferenceModel {
   }
   const activation = config.hidden_act ?? 'gelu';
   activationFunction(activation); // validate early
+  const wordEmbeddings = tensor('embeddings.word_embeddings.weight', [config.vocab_size, H]);
   return {
     config,
     hidden: H,
@@ -230,13 +271,14 @@ export function loadReferenceModel(checkpointDir: string): ReferenceModel {
     intermediateSize: I,
     eps: config.layer_norm_eps ?? 1e-12,
     activation,
-    wordEmbeddings: tensor('embeddings.word_embeddings.weight', [config.vocab_size, H]),
+    wordEmbeddings,
     positionEmbeddings: tensor('embeddings.position_embeddings.weight', [config.max_position_embeddings, H]),
     tokenTypeEmbeddings: tensor('embeddings.token_type_embeddings.weight', [config.type_vocab_size, H]),
     embeddingLayerNorm: layerNorm('embeddings.LayerNorm'),
     layers,
     pooler: st.has(`${prefix}pooler.dense.weight`) ? linear('pooler.dense', H, H) : undefined,
     prefix,
+    maskedLmHead: maskedLmHead(wordEmbeddings),
   };
 }
 
@@ -542,4 +584,32 @@ export function referencePool(hiddenStates: Float64Array[], ids: number[], hidde
 /** Convenience: hidden states + pooling for one sentence. */
 export function referenceEncode(model: ReferenceModel, ids: number[], options: ReferencePoolingOptions, typeIds?: number[]): Float64Array {
   return referencePool(referenceHiddenStates(model, ids, typeIds), ids, model.hidden, options);
+}
+
+/** The masked-LM head's logits at one position of the last hidden state [T, H]: transform, activation, LayerNorm, decoder. */
+export function referenceMaskedLmLogits(model: ReferenceModel, lastHidden: Float64Array, position: number): Float64Array {
+  const head = model.maskedLmHead;
+  if (!head) throw new Error('reference: the checkpoint has no masked-LM head');
+  const H = model.hidden;
+  const x = linearForward(lastHidden.subarray(position * H, (position + 1) * H), 1, head.transform);
+  const act = activationFunction(model.activation);
+  for (let i = 0; i < H; i++) x[i] = act(x[i]);
+  layerNormInPlace(x, 1, H, head.layerNorm, model.eps);
+  return linearForward(x, 1, head.decoder);
+}
+
+/** log(sum(exp(values))), shifted by the largest value so that nothing overflows. */
+export function logSumExp(values: Float64Array): number {
+  let max = -Infinity;
+  for (const value of values) max = Math.max(max, value);
+  let sum = 0;
+  for (const value of values) sum += Math.exp(value - max);
+  return max + Math.log(sum);
+}
+
+/** Log-probabilities over the vocabulary at one position (the head's logits, log-softmaxed in float64). */
+export function referenceMaskedLmLogProbs(model: ReferenceModel, lastHidden: Float64Array, position: number): Float64Array {
+  const logits = referenceMaskedLmLogits(model, lastHidden, position);
+  const logSum = logSumExp(logits);
+  return logits.map((value) => value - logSum);
 }

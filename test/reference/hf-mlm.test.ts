@@ -1,14 +1,13 @@
 // Checks of the Hugging Face masked-LM reference (test/reference/hf_mlm.py through hf-mlm.ts) by other means:
 // the masked copies of every metric and every head output recomputed in float64 here (the float64 encoder of
-// bert-f64.ts, the head written out below from the checkpoint's tensors), float32 against float64, the invariants
+// bert-f64.ts, its masked-LM head included), float32 against float64, the invariants
 // between the metrics, the fill-mask pipeline against the score machinery, and the refusal to run a model whose
 // head would be randomly initialized.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkpointDir, type CheckpointName } from '../helpers/checkpoints.js';
-import { activationFunction, loadReferenceModel, referenceHiddenStates, type ReferenceModel } from './bert-f64.js';
+import { loadReferenceModel, logSumExp, referenceHiddenStates, referenceMaskedLmLogits, type ReferenceModel } from './bert-f64.js';
 import {
   hfMlmAvailable,
   runHfMlmAsync,
@@ -17,7 +16,6 @@ import {
   type HfScoreResult,
   type HfSparseResult,
 } from './hf-mlm.js';
-import { openSafetensors } from './safetensors-reader.js';
 
 const TINY = checkpointDir('mlm-tiny');
 const ODD = checkpointDir('mlm-odd-legacy-prefixed');
@@ -28,95 +26,18 @@ const SENTENCES = ['hello', 'the cat sat on the mat.', 'unbelievable tokenizatio
 const FILL = ['the cat [MASK] on the mat.', 'the [MASK] sat on the [MASK].'];
 
 // ---------------------------------------------------------------------------------------------------------------
-// float64 reference: bert-f64.ts's encoder, and BertForMaskedLM's head written out from the checkpoint
+// float64 reference: bert-f64.ts's encoder and BertForMaskedLM head
 // ---------------------------------------------------------------------------------------------------------------
 
-interface Head {
-  H: number;
-  V: number;
-  eps: number;
-  act: (x: number) => number;
-  denseW: Float64Array;
-  denseB: Float64Array;
-  lnW: Float64Array;
-  lnB: Float64Array;
-  /** [V, H]: cls.predictions.decoder.weight, else the word embeddings (tied) */
-  decW: Float64Array;
-  /** cls.predictions.decoder.bias, else cls.predictions.bias (tied) */
-  decB: Float64Array;
-}
-
-interface Reference {
-  model: ReferenceModel;
-  head: Head;
-}
-
-const references = new Map<string, Reference>();
-function reference(dir: string): Reference {
-  let r = references.get(dir);
-  if (!r) {
-    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-    const st = openSafetensors(path.join(dir, 'model.safetensors'));
-    const read = (...names: string[]) => {
-      const name = names.find((n) => st.has(n));
-      if (!name) throw new Error(`none of ${names.join(', ')} in ${dir}`);
-      return st.read(name).data;
-    };
-    const ln = 'cls.predictions.transform.LayerNorm';
-    r = {
-      model: loadReferenceModel(dir),
-      head: {
-        H: config.hidden_size,
-        V: config.vocab_size,
-        eps: config.layer_norm_eps,
-        act: activationFunction(config.hidden_act),
-        denseW: read('cls.predictions.transform.dense.weight'),
-        denseB: read('cls.predictions.transform.dense.bias'),
-        lnW: read(`${ln}.weight`, `${ln}.gamma`),
-        lnB: read(`${ln}.bias`, `${ln}.beta`),
-        decW: read('cls.predictions.decoder.weight', 'embeddings.word_embeddings.weight', 'bert.embeddings.word_embeddings.weight'),
-        decB: read('cls.predictions.decoder.bias', 'cls.predictions.bias'),
-      },
-    };
-    references.set(dir, r);
+const references = new Map<string, ReferenceModel>();
+function reference(dir: string): ReferenceModel {
+  let model = references.get(dir);
+  if (!model) {
+    model = loadReferenceModel(dir);
+    if (!model.maskedLmHead) throw new Error(`${dir} has no masked-LM head`);
+    references.set(dir, model);
   }
-  return r;
-}
-
-/** The head's logits at each of positions: dense, activation, LayerNorm, decoder (float64). */
-function headLogits(head: Head, last: Float64Array, position: number): Float64Array {
-  const { H, V } = head;
-  const h = last.subarray(position * H, (position + 1) * H);
-  const x = new Float64Array(H);
-  for (let o = 0; o < H; o++) {
-    let s = head.denseB[o];
-    for (let i = 0; i < H; i++) s += head.denseW[o * H + i] * h[i];
-    x[o] = head.act(s);
-  }
-  let mean = 0;
-  for (const v of x) mean += v;
-  mean /= H;
-  let variance = 0;
-  for (const v of x) variance += (v - mean) ** 2;
-  variance /= H;
-  const inv = 1 / Math.sqrt(variance + head.eps);
-  for (let i = 0; i < H; i++) x[i] = (x[i] - mean) * inv * head.lnW[i] + head.lnB[i];
-  const logits = new Float64Array(V);
-  for (let v = 0; v < V; v++) {
-    let s = head.decB[v];
-    const row = v * H;
-    for (let i = 0; i < H; i++) s += head.decW[row + i] * x[i];
-    logits[v] = s;
-  }
-  return logits;
-}
-
-function logSumExp(logits: Float64Array): number {
-  let max = -Infinity;
-  for (const v of logits) max = Math.max(max, v);
-  let sum = 0;
-  for (const v of logits) sum += Math.exp(v - max);
-  return max + Math.log(sum);
+  return model;
 }
 
 function rankOf(logits: Float64Array, target: number): number {
@@ -127,10 +48,10 @@ function rankOf(logits: Float64Array, target: number): number {
 
 /** float64 logits at positions of one row of ids. */
 function referenceLogits(dir: string, ids: number[], typeIds: number[], positions: number[]): Float64Array[] {
-  const { model, head } = reference(dir);
+  const model = reference(dir);
   const states = referenceHiddenStates(model, ids, typeIds);
   const last = states[states.length - 1];
-  return positions.map((p) => headLogits(head, last, p));
+  return positions.map((p) => referenceMaskedLmLogits(model, last, p));
 }
 
 /** log p and rank of ids[target] at `target` with the tokens at `masked` replaced by [MASK]. */

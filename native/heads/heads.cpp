@@ -1,0 +1,34 @@
+#include "heads/heads.h"
+
+#include <algorithm>
+
+#include "common/job_error.h"
+#include "heads/masked_lm.h"
+
+namespace bert_embed {
+
+HeadKind parseHeadKind(const std::string& name) {
+  if (name == "pooled") return HeadKind::Pooled;
+  if (name == "maskedLm") return HeadKind::MaskedLm;
+  if (name == "sparse") return HeadKind::Sparse;
+  throw CodedError("ERR_INVALID_ARG", "unknown head " + name);
+}
+
+int64_t deepestLayerFor(const HeadSpec& head, const BertRunner& runner) {
+  if (head.kind != HeadKind::Pooled) return runner.numLayers();
+  int64_t deepest = 0;
+  for (int64_t layer : head.pooling.layers) deepest = std::max(deepest, layer);
+  return deepest;
+}
+
+torch::Tensor runHead(BertRunner& runner, const std::vector<torch::Tensor>& hiddenStates, const torch::Tensor& ids,
+                      const torch::Tensor& mask, const std::vector<int64_t>& lengths, const HeadSpec& head) {
+  if (head.kind == HeadKind::Pooled) return poolHiddenStates(hiddenStates, ids, mask, head.pooling).to(torch::kCPU);
+  // The JS layer checks the head before it queues anything; this guards the native contract.
+  if (!runner.hasMaskedLmHead()) throw CodedError("ERR_NO_MLM_HEAD", "the model has no masked-LM head");
+  const auto& lastHidden = hiddenStates.back();
+  if (head.kind == HeadKind::MaskedLm) return maskedLmScores(runner, lastHidden, head);
+  return spladeVectors(runner, lastHidden, lengths);
+}
+
+}  // namespace bert_embed
