@@ -11,9 +11,22 @@ import { HttpError, httpErrorOf } from './http-error.js';
 import { ServerMetrics } from './metrics.js';
 import { readJsonBody } from './request-body.js';
 import { embedRoute } from './routes/embed-route.js';
+import { embedSparseRoute } from './routes/embed-sparse-route.js';
 import { encodeRoute } from './routes/encode-route.js';
+import { fillMaskRoute } from './routes/fill-mask-route.js';
 import { openAiRoute } from './routes/openai-route.js';
 import type { Route, RouteResult } from './routes/route.js';
+import { scoreRoute } from './routes/score-route.js';
+import {
+  checkServable,
+  modelMetadata,
+  modelStatus,
+  parseTfServingPath,
+  predictRoute,
+  tfServingError,
+  tfServingMethod,
+  type TfServingPath,
+} from './routes/tf-serving-route.js';
 import { tokenizeRoute } from './routes/tokenize-route.js';
 import { listenOnSocket } from './socket-listen.js';
 
@@ -22,7 +35,7 @@ export interface EmbeddingServerOptions {
   maxBodyBytes: number;
   /** most texts in one request */
   maxInputs: number;
-  /** the model name /v1/embeddings reports when the request names none */
+  /** the model name /v1/embeddings reports when the request names none, and TF Serving's /v1/models/<name> */
   modelName: string;
 }
 
@@ -31,8 +44,15 @@ const POST_ROUTES: Record<string, Route> = {
   '/embed': embedRoute,
   '/v1/embeddings': openAiRoute,
   '/tokenize': tokenizeRoute,
+  '/score': scoreRoute,
+  '/fill-mask': fillMaskRoute,
+  '/embed_sparse': embedSparseRoute,
 };
 const GET_PATHS = ['/health', '/status', '/metrics'];
+/** TensorFlow Serving's family of paths, /v1/models/<name>[/versions/<n>][:predict|/metadata]. */
+const TF_SERVING_ROUTES: Partial<Record<TfServingPath['verb'], Route>> = { predict: predictRoute };
+
+const TF_SERVING_STATE: Record<State, 'LOADING' | 'AVAILABLE' | 'UNLOADING'> = { loading: 'LOADING', ready: 'AVAILABLE', closing: 'UNLOADING' };
 
 type State = 'loading' | 'ready' | 'closing';
 
@@ -104,7 +124,8 @@ export class EmbeddingServer {
   async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const started = performance.now();
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const endpoint = url.pathname in POST_ROUTES || GET_PATHS.includes(url.pathname) ? url.pathname : 'other';
+    const tfServing = parseTfServingPath(url.pathname);
+    const endpoint = url.pathname in POST_ROUTES || GET_PATHS.includes(url.pathname) ? url.pathname : (tfServing?.endpoint ?? 'other');
     const controller = new AbortController();
     // The client hung up before its answer was written: drop its queued sentences.
     response.once('close', () => {
@@ -114,7 +135,7 @@ export class EmbeddingServer {
     let errorCode: string | undefined;
     try {
       if (this.#state === 'closing') response.setHeader('connection', 'close');
-      const result = await this.#respond(request, url.pathname, controller.signal);
+      const result = tfServing ? await this.#respondTfServing(request, tfServing, controller.signal) : await this.#respond(request, url.pathname, controller.signal);
       if (typeof result === 'string') {
         response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(result);
       } else if ('vectors' in result) {
@@ -127,13 +148,15 @@ export class EmbeddingServer {
       }
     } catch (thrown) {
       const error = httpErrorOf(thrown);
-      status = error.status;
+      // TF Serving's clients get its error shape, `{"error": message}`, and its statuses.
+      const answer = tfServing ? tfServingError(error) : { status: error.status, jsonText: JSON.stringify({ error: error.message, code: error.code }) };
+      status = answer.status;
       errorCode = error.code;
       if (!response.headersSent && !response.destroyed) {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         // After 413 the rest of a large body is not worth reading: close the connection.
         if (status === 413 || this.#state === 'closing') headers.connection = 'close';
-        response.writeHead(status, headers).end(JSON.stringify({ error: error.message, code: error.code }));
+        response.writeHead(status, headers).end(answer.jsonText);
       }
     } finally {
       this.#metrics.record(endpoint, status, (performance.now() - started) / 1000, errorCode);
@@ -159,12 +182,33 @@ export class EmbeddingServer {
       return { jsonText: JSON.stringify({ state: this.#state, ...(this.#encoder?.status() ?? {}) }) };
     }
     const route = POST_ROUTES[path];
-    if (!route) throw new HttpError(404, 'ERR_NOT_FOUND', `no endpoint ${path}; try POST /encode, /embed, /v1/embeddings, /tokenize or GET /status, /health, /metrics`);
+    if (!route) {
+      throw new HttpError(
+        404,
+        'ERR_NOT_FOUND',
+        `no endpoint ${path}; try POST /encode, /embed, /v1/embeddings, /tokenize, /score, /fill-mask, /embed_sparse, ` +
+          `/v1/models/${this.#options.modelName}:predict or GET /status, /health, /metrics, /v1/models/${this.#options.modelName}[/metadata]`,
+      );
+    }
     if (method !== 'POST') throw new HttpError(405, 'ERR_METHOD', `${path} takes POST, not ${method}`);
     const body = await readJsonBody(request, this.#options.maxBodyBytes);
     if (this.#state !== 'ready' || !this.#encoder) throw this.#unavailable();
     const binary = (request.headers.accept ?? '').includes('application/octet-stream');
     return route({ encoder: this.#encoder, body: body as Record<string, unknown>, signal, binary, maxInputs: this.#options.maxInputs, modelName: this.#options.modelName });
+  }
+
+  async #respondTfServing(request: http.IncomingMessage, path: TfServingPath, signal: AbortSignal): Promise<RouteResult> {
+    const method = request.method ?? 'GET';
+    const expected = tfServingMethod(path);
+    if (method !== expected) throw new HttpError(405, 'ERR_METHOD', `${path.endpoint} takes ${expected}, not ${method}`);
+    checkServable(path, this.#options.modelName);
+    if (path.verb === 'status') return { jsonText: modelStatus(TF_SERVING_STATE[this.#state]) };
+    const body = expected === 'POST' ? await readJsonBody(request, this.#options.maxBodyBytes) : {};
+    if (this.#state !== 'ready' || !this.#encoder) throw this.#unavailable();
+    if (path.verb === 'metadata') return { jsonText: modelMetadata(this.#encoder, this.#options.modelName) };
+    const route = TF_SERVING_ROUTES[path.verb];
+    if (!route) throw new HttpError(400, 'ERR_VALIDATION', `Expected ${path.verb} signature method_name to be tensorflow/serving/${path.verb}. Was: tensorflow/serving/predict`);
+    return route({ encoder: this.#encoder, body: body as Record<string, unknown>, signal, binary: false, maxInputs: this.#options.maxInputs, modelName: this.#options.modelName });
   }
 
   #unavailable(): HttpError {

@@ -2,7 +2,7 @@
 import { expectationMessage } from '../validation.js';
 import { HttpError } from './http-error.js';
 
-function invalid(field: string, expected: string, value: unknown): HttpError {
+export function invalid(field: string, expected: string, value: unknown): HttpError {
   return new HttpError(422, 'ERR_VALIDATION', expectationMessage(field, expected, value));
 }
 
@@ -49,6 +49,18 @@ export function optionalOneOf<T extends string>(field: string, value: unknown, a
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'string' || !allowed.includes(value as T)) throw invalid(field, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, value);
   return value as T;
+}
+
+/** One of `allowed`, or undefined when absent (the encoder's default then applies). */
+export function oneOfIfGiven<T extends string>(field: string, value: unknown, allowed: readonly T[]): T | undefined {
+  return value === undefined || value === null ? undefined : optionalOneOf(field, value, allowed, allowed[0]);
+}
+
+/** A JSON object of options (Hugging Face's "parameters"); {} when absent. */
+export function optionalObject(field: string, value: unknown): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(field, 'JSON object', value);
+  return value as Record<string, unknown>;
 }
 
 export function optionalIntegerIn(field: string, value: unknown, minimum: number, maximum: number): number | undefined {

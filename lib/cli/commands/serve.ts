@@ -17,6 +17,7 @@ interface ServeFlags extends EncoderFlagValues {
   maxBodyBytes: number;
   maxInputs: number;
   maxQueued?: number;
+  modelName?: string;
 }
 
 function log(message: string): void {
@@ -35,11 +36,15 @@ export function serveCommand(): Command {
     .option('--max-body-bytes <n>', 'largest request body', parseInteger, 16 * 1024 * 1024)
     .option('--max-inputs <n>', 'most texts in one request', parseInteger, 4096)
     .option('--max-queued <n>', 'queued sentences beyond which requests get 429', parseInteger)
+    .option('--model-name <name>', "the model's name in /v1/embeddings answers and TensorFlow Serving's /v1/models/<name> (default: the model directory's name)")
     .addHelpText(
       'after',
       `
 Endpoints: POST /encode (bert-as-service), POST /embed (text-embeddings-inference),
 POST /v1/embeddings (OpenAI), POST /tokenize, GET /status, GET /health, GET /metrics (Prometheus).
+With a masked-LM head (BertForMaskedLM checkpoints): POST /score, POST /fill-mask, POST /embed_sparse
+(text-embeddings-inference), and TensorFlow Serving's POST /v1/models/<name>:predict,
+GET /v1/models/<name>[/metadata].
 Accept: application/octet-stream on the encode endpoints returns raw float32 (shape in X-Embedding-Shape).
 
 Examples:
@@ -53,8 +58,11 @@ Examples:
 async function runServe(flags: ServeFlags): Promise<void> {
   if (!flags.socket && flags.port === undefined) throw new UsageError('say where to listen: --socket PATH and/or --port N');
   if (!/^[0-7]{3}$/.test(flags.socketMode)) throw new UsageError(`Expected three octal digits for --socket-mode but received "${flags.socketMode}"`);
+  if (flags.modelName !== undefined && !/^[^/:]+$/.test(flags.modelName)) {
+    throw new UsageError(`Expected a name without '/' or ':' for --model-name but received ${JSON.stringify(flags.modelName)}`);
+  }
   const options = { ...encoderOptionsFrom(flags), ...(flags.maxQueued === undefined ? {} : { maxQueuedSentences: flags.maxQueued }) };
-  const server = new EmbeddingServer({ maxBodyBytes: flags.maxBodyBytes, maxInputs: flags.maxInputs, modelName: path.basename(flags.model) });
+  const server = new EmbeddingServer({ maxBodyBytes: flags.maxBodyBytes, maxInputs: flags.maxInputs, modelName: flags.modelName ?? path.basename(flags.model) });
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -3,8 +3,8 @@
  * "truncate": false }` → `[[...]]`. Without truncate, an input longer than maxSeqLen is a 422.
  */
 import { float32Json } from '../../float32-json.js';
-import { HttpError } from '../http-error.js';
 import { bodyObject, optionalBoolean, textList } from '../request-validation.js';
+import { checkInputLengths } from './input-length.js';
 import type { Route } from './route.js';
 
 export const embedRoute: Route = async ({ encoder, body, signal, binary, maxInputs }) => {
@@ -12,15 +12,7 @@ export const embedRoute: Route = async ({ encoder, body, signal, binary, maxInpu
   const texts = textList('inputs', request.inputs, maxInputs, true);
   const normalize = optionalBoolean('normalize', request.normalize, true);
   const truncate = optionalBoolean('truncate', request.truncate, false);
-  if (!truncate) {
-    const maxSeqLen = encoder.options.maxSeqLen;
-    texts.forEach((text, i) => {
-      const length = encoder.tokenizer.encode(text).ids.length;
-      if (length > maxSeqLen) {
-        throw new HttpError(422, 'ERR_INPUT_TOO_LONG', `inputs[${i}] has ${length} tokens, more than maxSeqLen ${maxSeqLen}; send "truncate": true to cut it`);
-      }
-    });
-  }
+  if (!truncate) checkInputLengths(encoder, texts);
   const embeddings = await encoder.encode(texts, { normalize, signal });
   if (binary) return { vectors: embeddings.data, shape: embeddings.shape };
   return { jsonText: `[${embeddings.rows().map(float32Json).join(',')}]` };

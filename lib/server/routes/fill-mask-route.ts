@@ -1,0 +1,34 @@
+/**
+ * POST /fill-mask, the shape of transformers.js's (and transformers') fill-mask pipeline:
+ * `{ "inputs": str | str[], "parameters": { "top_k": 5 } }` → for each text, its candidates
+ * `{ "score", "token", "token_str", "sequence" }` best first: a flat list when the text has one
+ * [MASK], a list per [MASK] when it has several. A single string is answered with its text's
+ * answer, a list of strings with a list of them (a list of one included, unlike transformers'
+ * Python pipeline, which unwraps it).
+ */
+import { invalid, bodyObject, optionalIntegerIn, optionalObject, textList } from '../request-validation.js';
+import type { Route } from './route.js';
+
+export const fillMaskRoute: Route = async ({ encoder, body, signal, maxInputs }) => {
+  const request = bodyObject(body);
+  const texts = textList('inputs', request.inputs, maxInputs, true);
+  const parameters = optionalObject('parameters', request.parameters);
+  if (parameters.targets !== undefined) throw invalid('parameters.targets', 'no value (targets are not supported)', parameters.targets);
+  const topK = optionalIntegerIn('parameters.top_k', parameters.top_k, 1, encoder.config.vocabSize);
+  // Named here as the client sent them (inputs[i]), before the encoder would name them texts[i].
+  const maskToken = encoder.tokenizer.config.maskToken;
+  const maskId = encoder.tokenizer.tokenToId(maskToken);
+  if (maskId !== undefined) {
+    encoder.tokenize(texts).forEach(({ ids }, i) => {
+      if (!ids.includes(maskId)) throw invalid(`inputs[${i}]`, `a text with ${maskToken} within its first maxSeqLen (${encoder.options.maxSeqLen}) tokens`, texts[i]);
+    });
+  }
+  const results = await encoder.fillMask(texts, { ...(topK === undefined ? {} : { topK }), signal });
+  const answers = results.map((masks) => {
+    const lists = masks.map((candidates) =>
+      candidates.map(({ score, token, tokenStr, sequence }) => ({ score, token, token_str: tokenStr, sequence })),
+    );
+    return lists.length === 1 ? lists[0] : lists;
+  });
+  return { jsonText: JSON.stringify(typeof request.inputs === 'string' ? answers[0] : answers) };
+};

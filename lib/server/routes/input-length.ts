@@ -1,0 +1,13 @@
+/** text-embeddings-inference's rule: without `"truncate": true`, an input longer than maxSeqLen is a 422. */
+import type { Encoder } from '../../encoder.js';
+import { HttpError } from '../http-error.js';
+
+export function checkInputLengths(encoder: Encoder, texts: string[]): void {
+  const maxSeqLen = encoder.options.maxSeqLen;
+  texts.forEach((text, i) => {
+    const length = encoder.tokenizer.encode(text).ids.length;
+    if (length > maxSeqLen) {
+      throw new HttpError(422, 'ERR_INPUT_TOO_LONG', `inputs[${i}] has ${length} tokens, more than maxSeqLen ${maxSeqLen}; send "truncate": true to cut it`);
+    }
+  });
+}
