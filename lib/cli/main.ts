@@ -6,7 +6,9 @@
 import { Command, CommanderError } from 'commander';
 import { encodeCommand } from './commands/encode.js';
 import { exportCommand } from './commands/export.js';
+import { fillMaskCommand } from './commands/fill-mask.js';
 import { infoCommand } from './commands/info.js';
+import { scoreCommand } from './commands/score.js';
 import { tokenizeCommand } from './commands/tokenize.js';
 import { benchCommand } from './commands/bench.js';
 import { serveCommand } from './commands/serve.js';
@@ -18,7 +20,7 @@ const EXIT_FAILURE = 1;
 
 function program(version: string): Command {
   const root = new Command('bert-embed')
-    .description('BERT sentence embeddings on the command line: encode files, tokenize, inspect and export models, benchmark')
+    .description('BERT sentence embeddings on the command line: encode files, tokenize, score and fill in masks, inspect and export models, benchmark')
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
@@ -27,13 +29,15 @@ function program(version: string): Command {
 Examples:
   bert-embed encode -m ./all-MiniLM-L6-v2 sentences.txt -o vectors.npy
   bert-embed tokenize -m ./bert-base-uncased < sentences.txt
+  bert-embed score -m ./bert-base-uncased sentences.txt > scores.jsonl
+  echo 'Paris is the [MASK] of France.' | bert-embed fill-mask -m ./bert-base-uncased
   bert-embed info -m sentence-transformers/all-MiniLM-L6-v2
   bert-embed export ./all-MiniLM-L6-v2 ./all-MiniLM-L6-v2-ts
   bert-embed bench -m ./all-MiniLM-L6-v2
   bert-embed serve -m ./all-MiniLM-L6-v2 --socket /tmp/bert.sock
   bert-embed status --socket /tmp/bert.sock`,
     );
-  for (const command of [encodeCommand(), tokenizeCommand(), infoCommand(), exportCommand(), benchCommand(), serveCommand(), statusCommand()]) root.addCommand(command);
+  for (const command of [encodeCommand(), tokenizeCommand(), scoreCommand(), fillMaskCommand(), infoCommand(), exportCommand(), benchCommand(), serveCommand(), statusCommand()]) root.addCommand(command);
   // Every command throws instead of exiting, so that main() picks the exit code.
   const exitOverride = (command: Command): void => {
     command.exitOverride();

@@ -1,0 +1,104 @@
+/**
+ * What `score` and `fill-mask` share: loading a model that must have BertForMaskedLM's head, and
+ * running the sentences of the input through the encoder a window at a time, results in input order.
+ */
+import { setMaxListeners } from 'node:events';
+import { Command } from 'commander';
+import { Encoder } from '../encoder.js';
+import { BertEmbedError } from '../errors.js';
+import { inSourceOrder } from '../in-source-order.js';
+import { addEncoderFlags, addModelFlags, asFlagError, encoderOptionsFrom, resolveModelDir, type EncoderFlagValues } from './encoder-flags.js';
+import { addInputFlags, checkReadable, inputOptionsFrom, totalLines, type InputFlagValues } from './input-flags.js';
+import type { SourceLine } from './input/line-reader.js';
+import { chunked, readSentences, type InputOptions } from './input/sentences.js';
+import { createProgress, type Progress } from './progress.js';
+
+/**
+ * Sentences per encoder call. Each scored sentence is one row per token (a masked copy), so a
+ * chunk is already many rows; a few chunks in flight keep every worker busy.
+ */
+export const MASKED_LM_CHUNK = 64;
+const CHUNKS_IN_FLIGHT = 4;
+
+export type MaskedLmFlags = InputFlagValues & EncoderFlagValues & { model: string; revision: string; quiet?: boolean; output?: string };
+
+/** The flags of a masked-LM command: input, model, encoder, and `-o`. */
+export function addMaskedLmFlags(command: Command): Command {
+  addInputFlags(command);
+  addModelFlags(command);
+  addEncoderFlags(command);
+  return command.option('-o, --output <file>', 'output file (default: stdout)');
+}
+
+export interface MaskedLmRun {
+  sources: string[];
+  input: InputOptions;
+  encoder: Encoder;
+  progress: Progress;
+}
+
+/**
+ * Checks the flags and the input files, loads the model, and fails (exit 1, ERR_NO_MLM_HEAD) when
+ * it has no masked-LM head, before any input is read. `checkFlags` runs before the model loads.
+ */
+export async function openMaskedLmRun(
+  files: string[],
+  flags: MaskedLmFlags,
+  method: 'score' | 'fillMask',
+  checkFlags: () => void = () => undefined,
+): Promise<MaskedLmRun> {
+  const sources = files.length > 0 ? files : ['-'];
+  const input = inputOptionsFrom(sources, flags);
+  const options = encoderOptionsFrom(flags);
+  checkFlags();
+  checkReadable(sources);
+  const modelDir = await resolveModelDir(flags);
+  const encoder = await Encoder.load(modelDir, options).catch((error: unknown) => {
+    throw asFlagError(error);
+  });
+  try {
+    if (!encoder.heads.includes('maskedLm')) {
+      // The encoder's own refusal, so that the CLI says what the API says.
+      if (method === 'score') await encoder.score([]);
+      else await encoder.fillMask([], { topK: 1 });
+      throw new BertEmbedError(`${method} needs BERT's masked-LM head, but ${encoder.modelDir} has none`, 'ERR_NO_MLM_HEAD');
+    }
+    const quiet = Boolean(flags.quiet);
+    const progress = createProgress('sentences', quiet || !process.stderr.isTTY ? undefined : await totalLines(sources, input), quiet);
+    return { sources, input, encoder, progress };
+  } catch (error) {
+    await encoder.close();
+    throw error;
+  }
+}
+
+/**
+ * The input's sentences in chunks, each with its results from `run`, in input order, while the
+ * next chunks are already in the encoder. Reading pauses while CHUNKS_IN_FLIGHT chunks are out;
+ * stopping early (or a failure) cancels what is still queued.
+ */
+export async function* inOrderChunks<R>(
+  sentences: AsyncIterable<SourceLine>,
+  run: (texts: string[], signal: AbortSignal) => Promise<R[]>,
+  workers: number,
+): AsyncGenerator<{ places: SourceLine[]; results: R[] }> {
+  const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // one listener per call in flight, each removed when its call settles
+  try {
+    yield* inSourceOrder(
+      chunked(sentences, MASKED_LM_CHUNK),
+      async (places) => ({ places, results: await run(places.map((place) => place.text), stop.signal) }),
+      (places) => places.length,
+      MASKED_LM_CHUNK * CHUNKS_IN_FLIGHT * Math.max(1, workers),
+    );
+  } finally {
+    stop.abort();
+  }
+}
+
+/** `"source":"file",` when several sources are read (as encode writes it), else nothing. */
+export function sourceField(place: SourceLine, withSource: boolean): string {
+  return withSource ? `"source":${JSON.stringify(place.source)},` : '';
+}
+
+export { readSentences };
