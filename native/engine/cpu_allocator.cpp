@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <utility>
 #include <map>
 #include <unordered_map>
 #include <mutex>
@@ -33,11 +35,16 @@ class CachingCpuAllocator final : public c10::Allocator {
  public:
   static CachingCpuAllocator& instance();
 
-  c10::DataPtr allocate(size_t bytes) const override {
+  // libtorch 1.x declares allocate const and 2.x does not: each overrides the one its base has.
+  c10::DataPtr allocate(size_t bytes) const {
     // The context is the address itself, as raw_allocate (used inside libtorch) requires.
     void* data = bytes < kSmallest ? c10::alloc_cpu(bytes) : take(sizeClass(bytes));
     return {data, data, &CachingCpuAllocator::release, c10::Device(c10::DeviceType::CPU)};
   }
+  c10::DataPtr allocate(size_t bytes) { return std::as_const(*this).allocate(bytes); }
+
+  // Pure virtual in libtorch 2.x (absent in 1.x): the blocks are plain memory.
+  void copy_data(void* dest, const void* src, std::size_t count) const { std::memcpy(dest, src, count); }
 
   c10::DeleterFnPtr raw_deleter() const override { return &CachingCpuAllocator::release; }
 
