@@ -3,20 +3,13 @@
  * transformers' clean_up_tokenization over the whole text.
  */
 
-/** The WordPiece decoder's clean-up, applied to each piece with its leading space (tokenizers' decoders/wordpiece.rs). */
+/**
+ * The WordPiece decoder's clean-up, applied to each piece with its leading space (tokenizers'
+ * decoders/wordpiece.rs): transformers' rules plus ' do not' → " don't" (which a piece, holding no
+ * space, never contains).
+ */
 function cleanUpPiece(piece: string): string {
-  return piece
-    .replaceAll(' .', '.')
-    .replaceAll(' ?', '?')
-    .replaceAll(' !', '!')
-    .replaceAll(' ,', ',')
-    .replaceAll(" ' ", "'")
-    .replaceAll(" n't", "n't")
-    .replaceAll(" 'm", "'m")
-    .replaceAll(' do not', " don't")
-    .replaceAll(" 's", "'s")
-    .replaceAll(" 've", "'ve")
-    .replaceAll(" 're", "'re");
+  return cleanUpTokenization(piece).replaceAll(' do not', " don't");
 }
 
 /**
