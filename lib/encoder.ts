@@ -82,6 +82,8 @@ export interface TokenizedText {
   tokens: string[];
   ids: number[];
   typeIds: number[];
+  /** [start, end) UTF-16 offsets of each token into the text ([0, 0] for [CLS]/[SEP]; for 'A ||| B' into the whole string) */
+  offsets: [number, number][];
 }
 
 
@@ -227,7 +229,10 @@ export class Encoder {
   /** Token ids exactly as the model sees them, with [CLS]/[SEP] and truncation to maxSeqLen. */
   tokenize(texts: string[]): TokenizedText[] {
     checkTexts(texts, false);
-    return texts.map((text) => this.#tokenizeOne(text, false));
+    return texts.map((text) => {
+      const { tokens, ids, typeIds, offsets } = this.#tokenizeWithOffsets(text, false);
+      return { tokens, ids, typeIds, offsets };
+    });
   }
 
   /**

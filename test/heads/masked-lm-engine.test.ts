@@ -152,6 +152,24 @@ describe('a checkpoint without the head', () => {
   }
 });
 
+it('tokenize gives offsets into the text, across a pair', async () => {
+  await withEncoder('mlm-tiny', { maxSeqLen: 32 }, async (encoder) => {
+    const text = 'Héllo, WÖRLD! ||| again';
+    const [tokenized] = encoder.tokenize([text]);
+    const pieces = tokenized.tokens.map((token, i) => [token, text.slice(...tokenized.offsets[i])]);
+    expect(pieces).toEqual([
+      ['[CLS]', ''],
+      ['hello', 'Héllo'],
+      [',', ','],
+      ['world', 'WÖRLD'],
+      ['!', '!'],
+      ['[SEP]', ''],
+      ['again', 'again'],
+      ['[SEP]', ''],
+    ]);
+  });
+});
+
 describe('bad input', () => {
   let encoder: Encoder;
   beforeAll(async () => {
