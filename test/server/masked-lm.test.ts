@@ -43,9 +43,9 @@ interface Served {
 const served: Served[] = [];
 
 /** Starts `bert-embed serve` on a UNIX socket and waits until it says it is ready. */
-async function serve(model: string, name: string): Promise<Served> {
+async function serve(model: string, name: string, extraArgs: string[] = []): Promise<Served> {
   const socket = path.join(dir, `${name}.sock`);
-  const child = spawn(process.execPath, [BIN, 'serve', '-m', model, '--socket', socket, '--max-seq-len', String(MAX_SEQ_LEN), '--model-name', MODEL_NAME]);
+  const child = spawn(process.execPath, [BIN, 'serve', '-m', model, '--socket', socket, '--max-seq-len', String(MAX_SEQ_LEN), ...extraArgs]);
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -87,7 +87,7 @@ function expectScoresEqual(actual: SentenceScore[], expected: SentenceScore[]): 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'be-mlm-'));
   encoder = await Encoder.load(MLM, { maxSeqLen: MAX_SEQ_LEN });
-  await serve(MLM, 'mlm');
+  await serve(MLM, 'mlm', ['--model-name', MODEL_NAME]);
 });
 
 afterAll(async () => {
@@ -415,7 +415,7 @@ describe('examples/score-tsv.py', () => {
 describe('a model without the masked-LM head', () => {
   it('answers 4xx with ERR_NO_MLM_HEAD on the four endpoints, and goes on serving /embed', async () => {
     const plain = await serve(PLAIN, 'plain');
-    const name = path.basename(PLAIN);
+    const name = path.basename(PLAIN); // without --model-name, the model directory's name
     for (const [urlPath, body] of [
       ['/score', { inputs: ['a sentence'] }],
       ['/fill-mask', { inputs: 'a [MASK] sentence' }],
