@@ -35,6 +35,13 @@ else()
   endforeach()
 endif()
 
+# TorchConfig looks for c10 in the default paths before its own: where Debian's libtorch-dev is
+# installed too, a pip torch would be linked against Debian's libc10 and abort at load. Pin it to
+# the libtorch chosen above (LIBTORCH_DIR may be the libtorch folder or its share/cmake).
+foreach(_prefix ${_libtorch_hint} ${_python_torch_prefix})
+  find_library(C10_LIBRARY c10 PATHS "${_prefix}/lib" "${_prefix}/../../lib" NO_DEFAULT_PATH)
+endforeach()
+
 find_package(Torch QUIET)
 if(NOT Torch_FOUND)
   message(FATAL_ERROR
