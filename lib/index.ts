@@ -13,7 +13,7 @@ export type { FillMaskCandidate } from './heads/fill-mask.js';
 export type { SparseVector } from './heads/sparse-vector.js';
 export type { EncoderStatus } from './pool/encoder-status.js';
 export { Embeddings } from './embeddings.js';
-export { BertEmbedError } from './errors.js';
+export { BertEmbedError, ERROR_CODES, type BertEmbedErrorCode } from './errors.js';
 export { POOLING_STRATEGIES, DTYPES, type EncoderOptions, type PoolingStrategy, type Dtype } from './options.js';
 export { WordPieceTokenizer, type Encoding } from './tokenizer/index.js';
 export { libtorchInfo } from './native/libtorch-info.js';

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { Embeddings } from '../embeddings.js';
 import { inSourceOrder } from '../in-source-order.js';
-import { BertEmbedError } from '../errors.js';
+import { BertEmbedError, errorCodeOf } from '../errors.js';
 import { checkInteger, checkPlainObject, expectationMessage, rejectUnknownOptions } from '../validation.js';
 
 /** Requests encodeStream keeps in flight. */
@@ -19,6 +19,8 @@ export interface BertClientOptions {
   timeoutMs?: number;
   /** most connections kept open to the server; default 16 */
   maxSockets?: number;
+  /** the server's --api-key, sent as `Authorization: Bearer <apiKey>` */
+  apiKey?: string;
 }
 
 export interface ClientEncodeOptions {
@@ -37,13 +39,21 @@ export class BertClient {
   readonly #target: BertClientTarget;
   readonly #agent: http.Agent;
   readonly #timeoutMs: number;
+  readonly #authorization: Record<string, string>;
 
   constructor(target: BertClientTarget, options: BertClientOptions = {}) {
     const where = checkPlainObject('target', target);
     if (typeof where.socket !== 'string' && !(typeof where.host === 'string' && typeof where.port === 'number')) {
       throw new TypeError(expectationMessage('target', '{ socket } or { host, port }', target));
     }
-    rejectUnknownOptions('BertClient', checkPlainObject('options', options), ['timeoutMs', 'maxSockets']);
+    rejectUnknownOptions('BertClient', checkPlainObject('options', options), ['timeoutMs', 'maxSockets', 'apiKey']);
+    if (options.apiKey !== undefined) {
+      const expected = 'non-empty string of visible ASCII characters without spaces';
+      if (typeof options.apiKey !== 'string') throw new TypeError(expectationMessage('apiKey', expected, options.apiKey));
+      // The key itself is never written into a message.
+      if (!/^[\x21-\x7e]+$/.test(options.apiKey)) throw new RangeError(`Expected ${expected} for apiKey but received a string of ${options.apiKey.length} characters that is not`);
+    }
+    this.#authorization = options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` };
     this.#target = target;
     this.#timeoutMs = checkInteger('timeoutMs', options.timeoutMs ?? 60_000, 1);
     this.#agent = new http.Agent({ keepAlive: true, maxSockets: checkInteger('maxSockets', options.maxSockets ?? 16, 1) });
@@ -97,7 +107,7 @@ export class BertClient {
           path,
           agent: this.#agent,
           signal,
-          headers: { accept, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }) },
+          headers: { accept, ...this.#authorization, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }) },
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -127,7 +137,7 @@ function shapeOf(value: unknown): number[] {
 function serverError(response: RawResponse): BertEmbedError {
   try {
     const { error, code } = JSON.parse(response.body.toString('utf8')) as { error: string; code: string };
-    return Object.assign(new BertEmbedError(error, code), { status: response.status });
+    return Object.assign(new BertEmbedError(error, errorCodeOf(code, 'ERR_SERVER')), { status: response.status });
   } catch {
     return Object.assign(new BertEmbedError(`the server answered HTTP ${response.status}`, 'ERR_SERVER'), { status: response.status });
   }

@@ -28,12 +28,28 @@ function cpuKernels(): CpuKernels {
   }
 }
 
+/**
+ * Runs one reading of the model's files. The readers check what they read and throw coded errors;
+ * should anything else escape them, it is still the model's files that could not be read (exit 1
+ * in the CLI), never an argument mistake: a TypeError or RangeError from here would read as one.
+ */
+function readingModelFiles<T>(dir: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof BertEmbedError) throw error;
+    throw new BertEmbedError(`${dir}: the model files cannot be read (${(error as Error)?.message ?? String(error)})`, 'ERR_MODEL_CONFIG', { cause: error });
+  }
+}
+
 export function describeModel(modelPath: unknown, options?: EncoderOptions): ModelDescription {
   if (typeof modelPath !== 'string') throw new TypeError(expectationMessage('modelPath', 'string', modelPath));
-  const files = locateModelFiles(modelPath);
-  const config = readBertConfig(files.configJson);
-  const resolved = resolveEncoderOptions(options, config, readModelDefaults(files), cpuKernels());
-  const tokenizer = WordPieceTokenizer.fromModelDir(files.dir);
+  const files = readingModelFiles(modelPath, () => locateModelFiles(modelPath));
+  const config = readingModelFiles(files.dir, () => readBertConfig(files.configJson));
+  const defaults = readingModelFiles(files.dir, () => readModelDefaults(files));
+  // The caller's options, checked against the model: their errors are the caller's.
+  const resolved = resolveEncoderOptions(options, config, defaults, cpuKernels());
+  const tokenizer = readingModelFiles(files.dir, () => WordPieceTokenizer.fromModelDir(files.dir));
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new BertEmbedError(
       `${files.dir}: the vocabulary has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${config.vocabSize}; ` +

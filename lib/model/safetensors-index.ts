@@ -1,18 +1,56 @@
 /**
  * Reads a safetensors header and checks every BERT tensor against config.json, so that a wrong or
- * truncated file fails here with a message naming the tensor. The native side then only reads bytes.
+ * truncated file fails here with a message naming the tensor. The header is untrusted input and is
+ * checked as the format requires (safetensors' own reader refuses the same files): a JSON object
+ * in UTF-8 of at most 100,000,000 bytes; each entry a known dtype, a shape of non-negative
+ * integers and data_offsets [begin, end] whose length is the shape's bytes; the entries in order,
+ * back to back, from the start of the data to the end of the file. The native side then only reads
+ * bytes.
  */
 import fs from 'node:fs';
 import { BertEmbedError } from '../errors.js';
 import type { NativeBertConfig, NativeTensorLocation } from '../native/binding.js';
+import { expectationMessage } from '../validation.js';
 
-const FLOAT_DTYPES: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
-const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+/** What the engine loads. */
+const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16']);
+/** Bits per element of every dtype the format defines (the engine reads the float ones only). */
+const DTYPE_BITS: Record<string, number> = {
+  BOOL: 8,
+  F4: 4,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
+  U8: 8,
+  I8: 8,
+  F8_E5M2: 8,
+  F8_E4M3: 8,
+  F8_E8M0: 8,
+  I16: 16,
+  U16: 16,
+  F16: 16,
+  BF16: 16,
+  I32: 32,
+  U32: 32,
+  F32: 32,
+  C64: 64,
+  F64: 64,
+  I64: 64,
+  U64: 64,
+};
+/** The format's limit on the header (safetensors' MAX_HEADER_SIZE). */
+const MAX_HEADER_BYTES = 100_000_000;
 
 interface HeaderEntry {
   dtype: string;
   shape: number[];
+  /** relative to the start of the data, as stored */
   data_offsets: [number, number];
+}
+
+interface SafetensorsHeader {
+  entries: Map<string, HeaderEntry>;
+  dataStart: number;
+  fileSize: number;
 }
 
 /** Elements of every tensor in the file (a model's parameter count, buffers included). */
@@ -26,31 +64,113 @@ function formatError(file: string, message: string): BertEmbedError {
   return new BertEmbedError(`${file}: ${message}`, 'ERR_MODEL_FORMAT');
 }
 
-function readHeader(file: string): { entries: Map<string, HeaderEntry>; dataStart: number; fileSize: number } {
-  const fd = fs.openSync(file, 'r');
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** One header entry, checked field by field; its byte length is checked against the dtype and shape. */
+function checkEntry(file: string, name: string, raw: unknown): HeaderEntry {
+  const where = `tensor ${JSON.stringify(name)}`;
+  const invalid = (field: string, expected: string, value: unknown) =>
+    formatError(file, `safetensors header: ${expectationMessage(`${field} of ${where}`, expected, value)}`);
+  if (!isObject(raw)) throw invalid('the entry', 'object with dtype, shape and data_offsets', raw);
+  const { dtype, shape, data_offsets: offsets } = raw;
+  const bits = typeof dtype === 'string' ? DTYPE_BITS[dtype] : undefined;
+  if (bits === undefined) throw invalid('dtype', `one of ${Object.keys(DTYPE_BITS).join(', ')}`, dtype);
+  if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+    throw invalid('shape', 'array of non-negative integers', Array.isArray(shape) ? shape.find((d) => !(Number.isSafeInteger(d) && d >= 0)) : shape);
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)) {
+    throw invalid('data_offsets', 'two non-negative integers [begin, end]', offsets);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (end < begin) throw formatError(file, `safetensors header: ${where} has data_offsets [${begin}, ${end}], which end before they begin`);
+  // Exact while below 2^53: the shape's bits, counted in a float that says when it is not.
+  const elementBits = shape.reduce((product: number, d: number) => product * d, bits);
+  if (!Number.isSafeInteger(elementBits) || elementBits % 8 !== 0 || elementBits / 8 !== end - begin) {
+    throw formatError(
+      file,
+      `tensor ${name} has ${end - begin} bytes of data (data_offsets [${begin}, ${end}]), but its shape [${shape.join(', ')}] of ${dtype} takes ${
+        Number.isSafeInteger(elementBits) ? elementBits / 8 : 'more than 2^50'
+      }`,
+    );
+  }
+  return { dtype: dtype as string, shape: shape as number[], data_offsets: [begin, end] };
+}
+
+function readHeader(file: string): SafetensorsHeader {
+  let fd: number;
   try {
-    const fileSize = fs.fstatSync(fd).size;
+    fd = fs.openSync(file, 'r');
+  } catch (error) {
+    throw new BertEmbedError(`${file} cannot be opened (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'ERR_MODEL_LOAD', { cause: error });
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new BertEmbedError(`${file} is not a regular file`, 'ERR_MODEL_LOAD');
+    const fileSize = stat.size;
     const lengthBytes = Buffer.alloc(8);
     if (fileSize < 8 || fs.readSync(fd, lengthBytes, 0, 8, 0) !== 8) throw formatError(file, 'is too short to be a safetensors file');
-    const headerLength = Number(lengthBytes.readBigUInt64LE(0));
-    if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > fileSize) {
-      throw formatError(file, `is not a safetensors file or is truncated (header of ${headerLength} bytes in a file of ${fileSize})`);
+    const headerLength = lengthBytes.readBigUInt64LE(0);
+    if (headerLength > BigInt(MAX_HEADER_BYTES) || 8n + headerLength > BigInt(fileSize)) {
+      throw formatError(
+        file,
+        `is not a safetensors file or is truncated (a header of ${headerLength} bytes in a file of ${fileSize}; the format allows at most ${MAX_HEADER_BYTES})`,
+      );
     }
-    const headerBytes = Buffer.alloc(headerLength);
-    fs.readSync(fd, headerBytes, 0, headerLength, 8);
-    let header: Record<string, unknown>;
+    const headerBytes = Buffer.alloc(Number(headerLength));
+    if (fs.readSync(fd, headerBytes, 0, headerBytes.length, 8) !== headerBytes.length) throw formatError(file, 'ends inside its safetensors header');
+    let text: string;
     try {
-      header = JSON.parse(headerBytes.toString('utf8'));
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
     } catch {
-      throw formatError(file, 'has a safetensors header that is not valid JSON');
+      throw formatError(file, 'has a safetensors header that is not valid UTF-8');
     }
+    let header: unknown;
+    try {
+      header = JSON.parse(text);
+    } catch (error) {
+      throw formatError(file, `has a safetensors header that is not valid JSON (${(error as Error).message})`);
+    }
+    if (!isObject(header)) throw formatError(file, `safetensors header: ${expectationMessage('the header', 'JSON object of tensors', header)}`);
     const entries = new Map<string, HeaderEntry>();
-    for (const [name, entry] of Object.entries(header)) {
-      if (name !== '__metadata__') entries.set(name, entry as HeaderEntry);
+    for (const [name, raw] of Object.entries(header)) {
+      if (name === '__metadata__') {
+        if (!isObject(raw) || Object.values(raw).some((value) => typeof value !== 'string')) {
+          throw formatError(file, `safetensors header: ${expectationMessage('__metadata__', 'object of strings', raw)}`);
+        }
+        continue;
+      }
+      entries.set(name, checkEntry(file, name, raw));
     }
-    return { entries, dataStart: 8 + headerLength, fileSize };
+    checkLayout(file, entries, fileSize - 8 - Number(headerLength), 8 + Number(headerLength));
+    return { entries, dataStart: 8 + Number(headerLength), fileSize };
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** The tensors' bytes lie back to back in offset order, from the start of the data to the end of the file. */
+function checkLayout(file: string, entries: Map<string, HeaderEntry>, dataBytes: number, dataStart: number): void {
+  const ordered = [...entries].sort(([, a], [, b]) => a.data_offsets[0] - b.data_offsets[0] || a.data_offsets[1] - b.data_offsets[1]);
+  let expectedBegin = 0;
+  let previous: string | undefined;
+  for (const [name, { data_offsets: [begin, end] }] of ordered) {
+    if (begin < expectedBegin) {
+      throw formatError(file, `safetensors header: tensor ${name} (data_offsets [${begin}, ${end}]) overlaps tensor ${previous}, which ends at ${expectedBegin}`);
+    }
+    if (begin > expectedBegin) {
+      throw formatError(
+        file,
+        `safetensors header: tensor ${name} begins at data offset ${begin} but ${previous ? `tensor ${previous} ends` : 'the data begins'} at ${expectedBegin}; the format has no gaps between tensors`,
+      );
+    }
+    if (end > dataBytes) {
+      throw formatError(file, `is truncated: tensor ${name} ends at byte ${dataStart + end} but the file has ${dataStart + dataBytes} bytes`);
+    }
+    expectedBegin = end;
+    previous = name;
+  }
+  if (expectedBegin !== dataBytes) {
+    throw formatError(file, `has ${dataBytes - expectedBegin} bytes after its last tensor that the header does not account for`);
   }
 }
 
@@ -59,99 +179,124 @@ export function canonicalTensorName(name: string): string {
   return name.replace(/^bert\./, '').replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
 }
 
+/** A tensor the engine reads: its shape as config.json implies it, and the config fields behind each dimension. */
+interface ExpectedTensor {
+  shape: number[];
+  fields: string[];
+}
+
 /** Every tensor the encoder needs, with the shape config.json implies. */
-export function expectedEncoderTensors(config: NativeBertConfig): Map<string, number[]> {
+function expectedEncoderTensors(config: NativeBertConfig): Map<string, ExpectedTensor> {
   const { hiddenSize: h, intermediateSize: inner } = config;
-  const expected = new Map<string, number[]>([
-    ['embeddings.word_embeddings.weight', [config.vocabSize, h]],
-    ['embeddings.position_embeddings.weight', [config.maxPositions, h]],
-    ['embeddings.token_type_embeddings.weight', [config.typeVocabSize, h]],
-    ['embeddings.LayerNorm.weight', [h]],
-    ['embeddings.LayerNorm.bias', [h]],
+  const hidden: ExpectedTensor = { shape: [h], fields: ['hidden_size'] };
+  const square: ExpectedTensor = { shape: [h, h], fields: ['hidden_size', 'hidden_size'] };
+  const expected = new Map<string, ExpectedTensor>([
+    ['embeddings.word_embeddings.weight', { shape: [config.vocabSize, h], fields: ['vocab_size', 'hidden_size'] }],
+    ['embeddings.position_embeddings.weight', { shape: [config.maxPositions, h], fields: ['max_position_embeddings', 'hidden_size'] }],
+    ['embeddings.token_type_embeddings.weight', { shape: [config.typeVocabSize, h], fields: ['type_vocab_size', 'hidden_size'] }],
+    ['embeddings.LayerNorm.weight', hidden],
+    ['embeddings.LayerNorm.bias', hidden],
   ]);
   for (let layer = 0; layer < config.numLayers; layer++) {
     const prefix = `encoder.layer.${layer}.`;
     for (const projection of ['query', 'key', 'value']) {
-      expected.set(`${prefix}attention.self.${projection}.weight`, [h, h]);
-      expected.set(`${prefix}attention.self.${projection}.bias`, [h]);
+      expected.set(`${prefix}attention.self.${projection}.weight`, square);
+      expected.set(`${prefix}attention.self.${projection}.bias`, hidden);
     }
-    expected.set(`${prefix}attention.output.dense.weight`, [h, h]);
-    expected.set(`${prefix}attention.output.dense.bias`, [h]);
-    expected.set(`${prefix}attention.output.LayerNorm.weight`, [h]);
-    expected.set(`${prefix}attention.output.LayerNorm.bias`, [h]);
-    expected.set(`${prefix}intermediate.dense.weight`, [inner, h]);
-    expected.set(`${prefix}intermediate.dense.bias`, [inner]);
-    expected.set(`${prefix}output.dense.weight`, [h, inner]);
-    expected.set(`${prefix}output.dense.bias`, [h]);
-    expected.set(`${prefix}output.LayerNorm.weight`, [h]);
-    expected.set(`${prefix}output.LayerNorm.bias`, [h]);
+    expected.set(`${prefix}attention.output.dense.weight`, square);
+    expected.set(`${prefix}attention.output.dense.bias`, hidden);
+    expected.set(`${prefix}attention.output.LayerNorm.weight`, hidden);
+    expected.set(`${prefix}attention.output.LayerNorm.bias`, hidden);
+    expected.set(`${prefix}intermediate.dense.weight`, { shape: [inner, h], fields: ['intermediate_size', 'hidden_size'] });
+    expected.set(`${prefix}intermediate.dense.bias`, { shape: [inner], fields: ['intermediate_size'] });
+    expected.set(`${prefix}output.dense.weight`, { shape: [h, inner], fields: ['hidden_size', 'intermediate_size'] });
+    expected.set(`${prefix}output.dense.bias`, hidden);
+    expected.set(`${prefix}output.LayerNorm.weight`, hidden);
+    expected.set(`${prefix}output.LayerNorm.bias`, hidden);
   }
   return expected;
 }
 
 /** BertForMaskedLM's head: these always, when the checkpoint has it. */
-export function expectedMaskedLmHeadTensors(config: NativeBertConfig): Map<string, number[]> {
+function expectedMaskedLmHeadTensors(config: NativeBertConfig): Map<string, ExpectedTensor> {
   const { hiddenSize: h, vocabSize: v } = config;
+  const hidden: ExpectedTensor = { shape: [h], fields: ['hidden_size'] };
   return new Map([
-    ['cls.predictions.transform.dense.weight', [h, h]],
-    ['cls.predictions.transform.dense.bias', [h]],
-    ['cls.predictions.transform.LayerNorm.weight', [h]],
-    ['cls.predictions.transform.LayerNorm.bias', [h]],
-    ['cls.predictions.bias', [v]],
+    ['cls.predictions.transform.dense.weight', { shape: [h, h], fields: ['hidden_size', 'hidden_size'] }],
+    ['cls.predictions.transform.dense.bias', hidden],
+    ['cls.predictions.transform.LayerNorm.weight', hidden],
+    ['cls.predictions.transform.LayerNorm.bias', hidden],
+    ['cls.predictions.bias', { shape: [v], fields: ['vocab_size'] }],
   ]);
 }
 
 /** The head's decoder, stored only when it is not tied to the word embeddings (and cls.predictions.bias). */
-function untiedDecoderTensors(config: NativeBertConfig): Map<string, number[]> {
+function untiedDecoderTensors(config: NativeBertConfig): Map<string, ExpectedTensor> {
   return new Map([
-    ['cls.predictions.decoder.weight', [config.vocabSize, config.hiddenSize]],
-    ['cls.predictions.decoder.bias', [config.vocabSize]],
+    ['cls.predictions.decoder.weight', { shape: [config.vocabSize, config.hiddenSize], fields: ['vocab_size', 'hidden_size'] }],
+    ['cls.predictions.decoder.bias', { shape: [config.vocabSize], fields: ['vocab_size'] }],
   ]);
 }
 
 const shapeText = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
+/** How many layers the file holds: encoder.layer.0 … encoder.layer.(n-1), each with at least one tensor. */
+function storedLayerCount(canonicalNames: Iterable<string>): number {
+  const layers = new Set<number>();
+  for (const name of canonicalNames) {
+    const match = /^encoder\.layer\.(\d{1,9})\./.exec(name);
+    if (match) layers.add(Number(match[1]));
+  }
+  let count = 0;
+  while (layers.has(count)) count++;
+  return count;
+}
+
 /**
  * Locates and checks the encoder's tensors in a safetensors file, and the masked-LM head's when the
  * checkpoint has one (a head with some of its tensors missing is refused, never half-loaded).
+ * config.json's sizes are held against the file's before anything is built from them, so a config
+ * can never make the load cost more than the file's own tensors.
  */
 export function indexSafetensors(file: string, config: NativeBertConfig): NativeTensorLocation[] {
-  const { entries, dataStart, fileSize } = readHeader(file);
+  const { entries, dataStart } = readHeader(file);
   const byCanonicalName = new Map<string, [string, HeaderEntry]>();
   for (const [name, entry] of entries) byCanonicalName.set(canonicalTensorName(name), [name, entry]);
 
+  const layers = storedLayerCount(byCanonicalName.keys());
+  if (config.numLayers > layers) {
+    throw formatError(
+      file,
+      `config.json says num_hidden_layers ${config.numLayers}, but the file holds ${layers} layer${layers === 1 ? '' : 's'}` +
+        (layers > 0 ? ` (encoder.layer.0 to encoder.layer.${layers - 1})` : ''),
+    );
+  }
+
   const locations: NativeTensorLocation[] = [];
-  const locate = (name: string, shape: number[], found: [string, HeaderEntry]): void => {
+  const locate = (name: string, { shape, fields }: ExpectedTensor, found: [string, HeaderEntry]): void => {
     const [storedName, entry] = found;
-    const elementBytes = FLOAT_DTYPES[entry.dtype];
-    if (elementBytes === undefined) {
+    if (!FLOAT_DTYPES.has(entry.dtype)) {
       throw formatError(file, `tensor ${storedName} has dtype ${entry.dtype}; expected F32, F16 or BF16`);
     }
-    if (!Array.isArray(entry.shape) || shapeText(entry.shape) !== shapeText(shape)) {
-      throw formatError(file, `tensor ${storedName} has shape ${shapeText(entry.shape ?? [])} but config.json implies ${shapeText(shape)}`);
+    if (shapeText(entry.shape) !== shapeText(shape)) {
+      throw formatError(file, `tensor ${storedName} has shape ${shapeText(entry.shape)} but config.json implies ${shapeText(shape)} (${fields.join(' × ')})`);
     }
     const [begin, end] = entry.data_offsets;
-    if (end - begin !== elementBytes * shape.reduce((a, b) => a * b, 1)) {
-      throw formatError(file, `tensor ${storedName} has ${end - begin} bytes of data, which does not fit its shape and dtype`);
-    }
-    if (dataStart + end > fileSize) {
-      throw formatError(file, `is truncated: tensor ${storedName} ends at byte ${dataStart + end} but the file has ${fileSize} bytes`);
-    }
     locations.push({ name, dtype: entry.dtype as NativeTensorLocation['dtype'], shape, begin: dataStart + begin, end: dataStart + end });
   };
-  for (const [name, shape] of expectedEncoderTensors(config)) {
+  for (const [name, expected] of expectedEncoderTensors(config)) {
     const found = byCanonicalName.get(name);
     if (!found) throw formatError(file, `has no tensor ${name} (nor bert.${name}); is this a BERT checkpoint?`);
-    locate(name, shape, found);
+    locate(name, expected, found);
   }
   const head = [...expectedMaskedLmHeadTensors(config)];
   const headFound = head.filter(([name]) => byCanonicalName.has(name));
   if (headFound.length > 0) {
     const missing = head.find(([name]) => !byCanonicalName.has(name));
     if (missing) throw formatError(file, `has part of a masked-LM head but no tensor ${missing[0]}`);
-    for (const [name, shape] of [...head, ...untiedDecoderTensors(config)]) {
+    for (const [name, expected] of [...head, ...untiedDecoderTensors(config)]) {
       const found = byCanonicalName.get(name);
-      if (found) locate(name, shape, found);
+      if (found) locate(name, expected, found);
     }
   }
   return locations;

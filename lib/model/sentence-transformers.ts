@@ -1,8 +1,9 @@
 /** Defaults a sentence-transformers directory declares: pooling, sequence length, normalization. */
-import fs from 'node:fs';
+import { BertEmbedError } from '../errors.js';
 import type { PoolingStrategy } from '../options.js';
+import { expectationMessage } from '../validation.js';
 import type { ModelFiles } from './model-files.js';
-import { readJsonFile } from './model-files.js';
+import { readModelJsonFile } from './model-files.js';
 
 export interface ModelDefaults {
   pooling?: PoolingStrategy;
@@ -12,7 +13,22 @@ export interface ModelDefaults {
   normalize?: boolean;
 }
 
-function poolingFrom(config: Record<string, unknown>): PoolingStrategy | undefined {
+function invalid(file: string, field: string, expected: string, value: unknown): BertEmbedError {
+  return new BertEmbedError(`${file}: ${expectationMessage(field, expected, value)}`, 'ERR_MODEL_CONFIG');
+}
+
+function readObject(file: string): Record<string, unknown> {
+  const json = readModelJsonFile(file);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalid(file, 'the file', 'a JSON object', json);
+  return json as Record<string, unknown>;
+}
+
+const POOLING_FLAGS = ['pooling_mode_cls_token', 'pooling_mode_mean_tokens', 'pooling_mode_max_tokens', 'pooling_mode_lasttoken'] as const;
+
+function poolingFrom(file: string, config: Record<string, unknown>): PoolingStrategy | undefined {
+  for (const flag of POOLING_FLAGS) {
+    if (config[flag] !== undefined && typeof config[flag] !== 'boolean') throw invalid(file, flag, 'boolean', config[flag]);
+  }
   if (config.pooling_mode_mean_tokens && config.pooling_mode_max_tokens) return 'REDUCE_MEAN_MAX';
   if (config.pooling_mode_mean_tokens) return 'REDUCE_MEAN';
   if (config.pooling_mode_max_tokens) return 'REDUCE_MAX';
@@ -24,21 +40,25 @@ function poolingFrom(config: Record<string, unknown>): PoolingStrategy | undefin
 export function readModelDefaults(files: ModelFiles): ModelDefaults {
   const defaults: ModelDefaults = {};
   if (files.poolingConfig) {
-    const pooling = poolingFrom(readJsonFile(files.poolingConfig) as Record<string, unknown>);
+    const pooling = poolingFrom(files.poolingConfig, readObject(files.poolingConfig));
     if (pooling) {
       defaults.pooling = pooling;
       defaults.layers = [-1];
     }
   }
   if (files.sentenceBertConfig) {
-    const maxSeqLength = (readJsonFile(files.sentenceBertConfig) as Record<string, unknown>).max_seq_length;
-    if (typeof maxSeqLength === 'number' && Number.isInteger(maxSeqLength) && maxSeqLength > 0) defaults.maxSeqLen = maxSeqLength;
-  }
-  if (files.modulesJson && fs.existsSync(files.modulesJson)) {
-    const modules = readJsonFile(files.modulesJson);
-    if (Array.isArray(modules)) {
-      defaults.normalize = modules.some((m) => typeof m?.type === 'string' && m.type.endsWith('.Normalize'));
+    const maxSeqLength = readObject(files.sentenceBertConfig).max_seq_length;
+    if (maxSeqLength !== undefined && maxSeqLength !== null) {
+      if (typeof maxSeqLength !== 'number' || !Number.isSafeInteger(maxSeqLength) || maxSeqLength < 2) {
+        throw invalid(files.sentenceBertConfig, 'max_seq_length', 'integer of at least 2', maxSeqLength);
+      }
+      defaults.maxSeqLen = maxSeqLength;
     }
+  }
+  if (files.modulesJson) {
+    const modules = readModelJsonFile(files.modulesJson);
+    if (!Array.isArray(modules)) throw invalid(files.modulesJson, 'the file', 'a JSON array of modules', modules);
+    defaults.normalize = modules.some((m) => typeof m?.type === 'string' && m.type.endsWith('.Normalize'));
   }
   return defaults;
 }

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import type { AddedTokenSpec } from './added-tokens.js';
 import { DEFAULT_TOKENIZER_CONFIG, type TokenizerConfig, resolveTokenizerConfig } from './config.js';
+import { BertEmbedError } from '../errors.js';
+import { probeModelFile, readModelJsonFile, readModelTextFile } from '../model/model-files.js';
 import { assertString, expectationMessage } from '../validation.js';
 
 /** Everything a WordPieceTokenizer is built from, whatever files it came from. */
@@ -20,13 +21,13 @@ function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function readJsonFile(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new Error(`Cannot read ${file} as JSON: ${(error as Error).message}`);
-  }
+/** A model's tokenizer file is wrong: a coded error naming the file and what was expected. */
+function tokenizerFileError(source: string, message: string): BertEmbedError {
+  return new BertEmbedError(`${source}: ${message}`, 'ERR_MODEL_CONFIG');
 }
+
+/** Token ids travel to the native side as int32. */
+const MAX_TOKEN_ID = 2 ** 31 - 1;
 
 /** vocab.txt as Python's BertTokenizer reads it: one token a line, id = line number, a later duplicate wins. */
 export function parseVocabTxt(text: string): Map<string, number> {
@@ -86,40 +87,51 @@ export function specialTokensOf(config: TokenizerConfig, vocab: ReadonlyMap<stri
   return added;
 }
 
+/**
+ * tokenizer_config.json's settings. A field that is absent (or null) keeps BertTokenizer's default;
+ * one of the wrong type is refused, naming it, rather than silently tokenizing another way.
+ */
 function configFromTokenizerConfigJson(tokenizerConfig: JsonObject, source: string): Partial<TokenizerConfig> {
   const partial: Partial<TokenizerConfig> = {};
-  if (tokenizerConfig.do_basic_tokenize === false) {
-    throw new Error(`${source}: do_basic_tokenize false is not supported (BERT's basic tokenization is always applied)`);
-  }
-  if (typeof tokenizerConfig.do_lower_case === 'boolean') partial.doLowerCase = tokenizerConfig.do_lower_case;
-  if (typeof tokenizerConfig.strip_accents === 'boolean' || tokenizerConfig.strip_accents === null) {
-    partial.stripAccents = tokenizerConfig.strip_accents;
-  }
-  if (typeof tokenizerConfig.tokenize_chinese_chars === 'boolean') {
-    partial.tokenizeChineseChars = tokenizerConfig.tokenize_chinese_chars;
-  }
-  const names = {
-    unkToken: tokenName(tokenizerConfig.unk_token),
-    clsToken: tokenName(tokenizerConfig.cls_token),
-    sepToken: tokenName(tokenizerConfig.sep_token),
-    padToken: tokenName(tokenizerConfig.pad_token),
-    maskToken: tokenName(tokenizerConfig.mask_token),
+  const present = (key: string): unknown => (tokenizerConfig[key] === null ? undefined : tokenizerConfig[key]);
+  const invalid = (key: string, expected: string): never => {
+    throw tokenizerFileError(source, expectationMessage(key, expected, tokenizerConfig[key]));
   };
-  for (const [key, value] of Object.entries(names)) {
-    if (value !== undefined) (partial as Record<string, unknown>)[key] = value;
+  const flag = (key: string): boolean | undefined => {
+    const value = present(key);
+    if (value !== undefined && typeof value !== 'boolean') invalid(key, 'boolean');
+    return value as boolean | undefined;
+  };
+  if (flag('do_basic_tokenize') === false) {
+    throw tokenizerFileError(source, "do_basic_tokenize false is not supported (BERT's basic tokenization is always applied)");
+  }
+  const doLowerCase = flag('do_lower_case');
+  if (doLowerCase !== undefined) partial.doLowerCase = doLowerCase;
+  // null is a setting of its own here: accents follow do_lower_case.
+  if (tokenizerConfig.strip_accents !== undefined) {
+    if (typeof tokenizerConfig.strip_accents !== 'boolean' && tokenizerConfig.strip_accents !== null) invalid('strip_accents', 'boolean or null');
+    partial.stripAccents = tokenizerConfig.strip_accents as boolean | null;
+  }
+  const tokenizeChineseChars = flag('tokenize_chinese_chars');
+  if (tokenizeChineseChars !== undefined) partial.tokenizeChineseChars = tokenizeChineseChars;
+  const names = { unkToken: 'unk_token', clsToken: 'cls_token', sepToken: 'sep_token', padToken: 'pad_token', maskToken: 'mask_token' } as const;
+  for (const [setting, key] of Object.entries(names)) {
+    if (present(key) === undefined) continue;
+    const name = tokenName(present(key));
+    if (name === undefined) invalid(key, 'a token: a string, or an object with a string "content"');
+    (partial as Record<string, unknown>)[setting] = name;
   }
   const modelMaxLength = modelMaxLengthOf(tokenizerConfig);
   if (modelMaxLength !== undefined) partial.modelMaxLength = modelMaxLength;
-  if (typeof tokenizerConfig.clean_up_tokenization_spaces === 'boolean') {
-    partial.cleanUpTokenizationSpaces = tokenizerConfig.clean_up_tokenization_spaces;
-  }
+  const cleanUp = flag('clean_up_tokenization_spaces');
+  if (cleanUp !== undefined) partial.cleanUpTokenizationSpaces = cleanUp;
   return partial;
 }
 
 /** vocab.txt with an optional tokenizer_config.json; defaults are those of BertTokenizer (uncased). */
-export function specFromVocabTxt(vocabText: string, tokenizerConfig: unknown, source: string): TokenizerSpec {
+export function specFromVocabTxt(vocabText: string, tokenizerConfig: unknown, source: string, configSource = source): TokenizerSpec {
   const vocab = parseVocabTxt(vocabText);
-  const settings = isJsonObject(tokenizerConfig) ? configFromTokenizerConfigJson(tokenizerConfig, source) : {};
+  const settings = isJsonObject(tokenizerConfig) ? configFromTokenizerConfigJson(tokenizerConfig, configSource) : {};
   const config = resolveTokenizerConfig(settings);
   const extra = isJsonObject(tokenizerConfig) && Array.isArray(tokenizerConfig.additional_special_tokens)
     ? tokenizerConfig.additional_special_tokens.map(tokenName).filter((name): name is string => name !== undefined)
@@ -128,7 +140,7 @@ export function specFromVocabTxt(vocabText: string, tokenizerConfig: unknown, so
 }
 
 function fail(source: string, what: string): never {
-  throw new Error(`${source}: ${what}; only BERT WordPiece tokenizers (BertNormalizer, BertPreTokenizer, WordPiece, BERT post-processing) are supported`);
+  throw tokenizerFileError(source, `${what}; only BERT WordPiece tokenizers (BertNormalizer, BertPreTokenizer, WordPiece, BERT post-processing) are supported`);
 }
 
 interface TemplatePiece {
@@ -179,7 +191,7 @@ function clsAndSepOf(postProcessor: unknown, source: string): { clsToken: string
 }
 
 /** tokenizer.json (HF tokenizers' format), with tokenizer_config.json for the names it does not hold. */
-export function specFromTokenizerJson(tokenizerJson: unknown, tokenizerConfig: unknown, source: string): TokenizerSpec {
+export function specFromTokenizerJson(tokenizerJson: unknown, tokenizerConfig: unknown, source: string, configSource = source): TokenizerSpec {
   if (!isJsonObject(tokenizerJson)) fail(source, 'not a JSON object');
   const model = tokenizerJson.model;
   if (!isJsonObject(model) || !isJsonObject(model.vocab)) fail(source, 'model.vocab is missing');
@@ -195,15 +207,27 @@ export function specFromTokenizerJson(tokenizerJson: unknown, tokenizerConfig: u
     fail(source, `pre_tokenizer ${isJsonObject(preTokenizer) ? String(preTokenizer.type) : String(preTokenizer)}`);
   }
 
+  const isTokenId = (id: unknown): id is number => typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= MAX_TOKEN_ID;
   const vocab = new Map<string, number>();
   for (const [token, id] of Object.entries(model.vocab)) {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) fail(source, `vocab id of ${JSON.stringify(token)} is ${String(id)}`);
+    if (!isTokenId(id)) throw tokenizerFileError(source, expectationMessage(`model.vocab[${JSON.stringify(token)}]`, `integer from 0 to ${MAX_TOKEN_ID}`, id));
     vocab.set(token, id);
+  }
+  const maxInputChars = model.max_input_chars_per_word ?? DEFAULT_TOKENIZER_CONFIG.maxInputCharsPerWord;
+  if (typeof maxInputChars !== 'number' || !Number.isSafeInteger(maxInputChars) || maxInputChars < 0) {
+    throw tokenizerFileError(source, expectationMessage('model.max_input_chars_per_word', 'non-negative integer', maxInputChars));
+  }
+  for (const key of ['unk_token', 'continuing_subword_prefix'] as const) {
+    if (model[key] !== undefined && model[key] !== null && typeof model[key] !== 'string') {
+      throw tokenizerFileError(source, expectationMessage(`model.${key}`, 'string', model[key]));
+    }
   }
 
   const addedTokens: AddedTokenSpec[] = [];
   for (const entry of Array.isArray(tokenizerJson.added_tokens) ? tokenizerJson.added_tokens : []) {
-    if (!isJsonObject(entry) || typeof entry.content !== 'string' || typeof entry.id !== 'number') fail(source, 'malformed added_tokens entry');
+    if (!isJsonObject(entry) || typeof entry.content !== 'string' || !isTokenId(entry.id)) {
+      throw tokenizerFileError(source, expectationMessage('an added_tokens entry', `object with a string content and an id from 0 to ${MAX_TOKEN_ID}`, entry));
+    }
     if (entry.single_word === true) fail(source, `added token ${entry.content} with single_word`);
     // HF's default for `normalized` is the opposite of `special`.
     if (entry.normalized ?? (entry.special !== true)) fail(source, `added token ${entry.content} matched after normalization`);
@@ -216,7 +240,7 @@ export function specFromTokenizerJson(tokenizerJson: unknown, tokenizerConfig: u
     });
   }
 
-  const fromConfigFile = isJsonObject(tokenizerConfig) ? configFromTokenizerConfigJson(tokenizerConfig, source) : {};
+  const fromConfigFile = isJsonObject(tokenizerConfig) ? configFromTokenizerConfigJson(tokenizerConfig, configSource) : {};
   const padding = isJsonObject(tokenizerJson.padding) ? tokenizerJson.padding : {};
   // Only decode reads the decoder, so one of another kind is not refused here: decode always
   // decodes as BERT's WordPiece decoder, which every BERT tokenizer.json names.
@@ -229,8 +253,7 @@ export function specFromTokenizerJson(tokenizerJson: unknown, tokenizerConfig: u
     ...clsAndSepOf(tokenizerJson.post_processor, source),
     padToken: typeof padding.pad_token === 'string' ? padding.pad_token : fromConfigFile.padToken,
     maskToken: fromConfigFile.maskToken,
-    maxInputCharsPerWord:
-      typeof model.max_input_chars_per_word === 'number' ? model.max_input_chars_per_word : DEFAULT_TOKENIZER_CONFIG.maxInputCharsPerWord,
+    maxInputCharsPerWord: maxInputChars,
     continuingSubwordPrefix:
       typeof model.continuing_subword_prefix === 'string' ? model.continuing_subword_prefix : DEFAULT_TOKENIZER_CONFIG.continuingSubwordPrefix,
     modelMaxLength: fromConfigFile.modelMaxLength,
@@ -240,25 +263,55 @@ export function specFromTokenizerJson(tokenizerJson: unknown, tokenizerConfig: u
   return { vocab, addedTokens, config };
 }
 
+/**
+ * The special tokens a model's tokenizer files name must be in its vocabulary: [UNK], [CLS] and
+ * [SEP] are refused when missing (a model error, naming the file). [PAD] is not needed: padded
+ * positions are masked, so any id pads them; without one, the unknown token's id pads, as
+ * transformers' pad_token_id then is.
+ */
+function withSpecialTokensChecked(spec: TokenizerSpec, source: string): TokenizerSpec {
+  const known = (token: string) => spec.vocab.has(token) || spec.addedTokens.some((added) => added.content === token);
+  const settings = { unkToken: 'unk_token', clsToken: 'cls_token', sepToken: 'sep_token' } as const;
+  for (const [setting, key] of Object.entries(settings) as [keyof typeof settings, string][]) {
+    const token = spec.config[setting];
+    if (!known(token)) throw tokenizerFileError(source, `the vocabulary has no ${key} ${JSON.stringify(token)}; a BERT tokenizer needs it`);
+  }
+  if (known(spec.config.padToken)) return spec;
+  return { ...spec, config: { ...spec.config, padToken: spec.config.unkToken } };
+}
+
+/** A spec read from a model's files: any argument-style error from the shared checks is the file's. */
+function fromModelFiles(source: string, read: () => TokenizerSpec): TokenizerSpec {
+  try {
+    return withSpecialTokensChecked(read(), source);
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) throw tokenizerFileError(source, error.message);
+    throw error;
+  }
+}
+
 /** Reads a model folder: tokenizer.json when present, else vocab.txt (each with tokenizer_config.json if there). */
 export function loadTokenizerSpec(dir: string): TokenizerSpec {
   assertString('dir', dir);
   const tokenizerJsonPath = path.join(dir, 'tokenizer.json');
   const vocabTxtPath = path.join(dir, 'vocab.txt');
   const configPath = path.join(dir, 'tokenizer_config.json');
-  const tokenizerConfig = existsSync(configPath) ? readJsonFile(configPath) : undefined;
-  if (existsSync(tokenizerJsonPath)) {
-    return specFromTokenizerJson(readJsonFile(tokenizerJsonPath), tokenizerConfig, tokenizerJsonPath);
+  const tokenizerConfig = probeModelFile(configPath) ? readModelJsonFile(configPath) : undefined;
+  if (tokenizerConfig !== undefined && !isJsonObject(tokenizerConfig)) {
+    throw tokenizerFileError(configPath, expectationMessage('the file', 'a JSON object', tokenizerConfig));
   }
-  if (existsSync(vocabTxtPath)) {
+  if (probeModelFile(tokenizerJsonPath)) {
+    return fromModelFiles(tokenizerJsonPath, () => specFromTokenizerJson(readModelJsonFile(tokenizerJsonPath), tokenizerConfig, tokenizerJsonPath, configPath));
+  }
+  if (probeModelFile(vocabTxtPath)) {
     const addedTokensPath = path.join(dir, 'added_tokens.json');
-    if (existsSync(addedTokensPath)) {
-      const addedTokens = readJsonFile(addedTokensPath);
+    if (probeModelFile(addedTokensPath)) {
+      const addedTokens = readModelJsonFile(addedTokensPath);
       if (isJsonObject(addedTokens) && Object.keys(addedTokens).length > 0) {
-        throw new Error(`${addedTokensPath}: user-added tokens are not supported; save the tokenizer as tokenizer.json instead`);
+        throw tokenizerFileError(addedTokensPath, 'user-added tokens are not supported; save the tokenizer as tokenizer.json instead');
       }
     }
-    return specFromVocabTxt(readFileSync(vocabTxtPath, 'utf8'), tokenizerConfig, vocabTxtPath);
+    return fromModelFiles(vocabTxtPath, () => specFromVocabTxt(readModelTextFile(vocabTxtPath), tokenizerConfig, vocabTxtPath, configPath));
   }
-  throw new Error(`Expected tokenizer.json or vocab.txt in ${dir} but found neither`);
+  throw new BertEmbedError(`Expected tokenizer.json or vocab.txt in ${dir} but found neither`, 'ERR_MODEL_NOT_FOUND');
 }

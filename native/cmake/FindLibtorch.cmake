@@ -39,6 +39,9 @@ endif()
 # installed too, a pip torch would be linked against Debian's libc10 and abort at load. Pin it to
 # the libtorch chosen above (LIBTORCH_DIR may be the libtorch folder or its share/cmake).
 foreach(_prefix ${_libtorch_hint} ${_python_torch_prefix})
+  foreach(_library c10 torch torch_cpu c10_cuda torch_cuda)
+    find_library(${_library}_LIBRARY ${_library} PATHS "${_prefix}/lib" "${_prefix}/../../lib" NO_DEFAULT_PATH)
+  endforeach()
   find_library(C10_LIBRARY c10 PATHS "${_prefix}/lib" "${_prefix}/../../lib" NO_DEFAULT_PATH)
 endforeach()
 

@@ -12,6 +12,7 @@
 #include "common/job_error.h"
 #include "cpu/onednn_linear.h"
 #include "model/encoder_module.h"
+#include "model/finite_check.h"
 
 namespace bert_embed {
 namespace {
@@ -99,7 +100,30 @@ BertRunner BertRunner::fromSafetensors(const std::string& path, const BertConfig
 }
 
 BertRunner BertRunner::fromTorchScript(const std::string& path, torch::Device device, torch::Dtype dtype) {
-  auto module = torch::jit::load(path, torch::kCPU);
+  // The TypeScript layer has checked that the file is a zip archive; libtorch's reader says whether
+  // it is TorchScript, and its message, kept as the reason, is one line of the coded error.
+  torch::jit::Module module;
+  auto notLoadable = [&](const std::string& message) {
+    // libtorch's first line of text: the archive's problem, without its source excerpt or backtrace.
+    const auto begin = message.find_first_not_of(" \n");
+    const auto reason = begin == std::string::npos ? std::string("unknown reason") : message.substr(begin, message.find('\n', begin) - begin);
+    return CodedError("ERR_MODEL_FORMAT", path + " is not a TorchScript model that libtorch can load (" + reason +
+                                              "); expected a file written by torch.jit.save or Encoder.export");
+  };
+  try {
+    module = torch::jit::load(path, torch::kCPU);
+  } catch (const c10::OutOfMemoryError&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw notLoadable(e.what_without_backtrace());
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    // torch::jit::ErrorReport (an archive naming types or code this process does not know) is not a c10::Error.
+    throw notLoadable(e.what());
+  }
+  for (const auto& parameter : module.named_parameters(true)) checkFinite(path, parameter.name, parameter.value);
+  for (const auto& buffer : module.named_buffers(true)) checkFinite(path, buffer.name, buffer.value);
   const bool builtByEngine = module.hasattr(kEngineFormatAttribute);
   if (builtByEngine && module.attr(kEngineFormatAttribute).toInt() != kEngineFormatVersion) {
     throw CodedError("ERR_MODEL_FORMAT", path + " was exported by an incompatible version of bert-embed-native; export it again");
@@ -136,7 +160,7 @@ void BertRunner::quantizeLinearLayers() {
     throw CodedError("ERR_UNSUPPORTED",
                      "dtype 'int8' needs a model this engine compiles: a Hugging Face checkpoint, or a model.pt exported by this version");
   }
-  if (!device_.is_cpu()) throw CodedError("ERR_INVALID_ARG", "dtype 'int8' runs on the CPU; on CUDA use 'float16'");
+  // int8 on a CUDA device is refused by the TypeScript layer (lib/options.ts).
   // This addon's oneDNN int8 layers where it has them (native/cpu), else libtorch's quantized engine.
   if (packCpuLinearLayers(LinearPrecision::Int8)) return;
   auto& context = at::globalContext();

@@ -78,7 +78,7 @@ describe('model files', () => {
 
   it('reports a file that is not TorchScript', async () => {
     const dir = brokenCopy('not-torchscript', (d) => fs.writeFileSync(path.join(d, 'model.pt'), 'not a zip archive'));
-    await expect(Encoder.load(dir)).rejects.toMatchObject({ code: 'ERR_TORCH' });
+    await expect(Encoder.load(dir)).rejects.toMatchObject({ code: 'ERR_MODEL_FORMAT', message: expect.stringContaining('model.pt is not a TorchScript archive') });
   });
 
   it.runIf(libtorchInfo().cudaDeviceCount === 0)('explains that CUDA is not available', async () => {
