@@ -34,17 +34,27 @@ export interface EncodeOptions extends PoolingOptions {
   isTokenized?: boolean;
   /** return the tokens the model saw beside the vectors */
   showTokens?: boolean;
+  /**
+   * read a text 'A ||| B' as the sentence pair (A, B), bert-as-service's convention (default true);
+   * false encodes every text as written, for APIs without pairs. Not used with isTokenized.
+   */
+  splitPairs?: boolean;
   /** cancels the call: its sentences still queued are dropped and the promise rejects */
   signal?: AbortSignal;
 }
 
-const ENCODE_OPTION_NAMES = ['isTokenized', 'showTokens', 'signal', ...POOLING_OPTION_NAMES];
+/** The options every text-taking call shares. */
+const COMMON_CALL_OPTION_NAMES = ['isTokenized', 'splitPairs', 'signal'];
+
+const ENCODE_OPTION_NAMES = ['showTokens', ...COMMON_CALL_OPTION_NAMES, ...POOLING_OPTION_NAMES];
 
 /** Options of score(): masked-LM pseudo-log-likelihood of each sentence. */
 export interface ScoreOptions {
   /** which tokens each masked copy hides; default 'within_word_l2r' */
   metric?: ScoreMetric;
   isTokenized?: boolean;
+  /** read 'A ||| B' as a sentence pair (default true); false takes the text as written */
+  splitPairs?: boolean;
   signal?: AbortSignal;
 }
 
@@ -53,12 +63,16 @@ export interface FillMaskOptions {
   /** candidates per [MASK], from 1 to the vocabulary size; default 5 */
   topK?: number;
   isTokenized?: boolean;
+  /** read 'A ||| B' as a sentence pair (default true); false takes the text as written */
+  splitPairs?: boolean;
   signal?: AbortSignal;
 }
 
 /** Options of encodeSparse(). */
 export interface SparseEncodeOptions {
   isTokenized?: boolean;
+  /** read 'A ||| B' as a sentence pair (default true); false takes the text as written */
+  splitPairs?: boolean;
   signal?: AbortSignal;
 }
 
@@ -125,15 +139,21 @@ async function loadReplicas(files: ModelFiles, config: BertModelConfig, options:
   return { replicas, heads: maskedLmHead ? ['pooled', 'maskedLm', 'sparse'] : ['pooled'] };
 }
 
-/** The common options of every call: known names only, isTokenized and signal checked. */
-function readCallOptions(method: string, options: unknown, known: readonly string[]): { callOptions: Record<string, unknown>; isTokenized: boolean; signal: AbortSignal | undefined } {
+/** The common options of every call: known names only, isTokenized, splitPairs and signal checked. */
+function readCallOptions(
+  method: string,
+  options: unknown,
+  known: readonly string[],
+): { callOptions: Record<string, unknown>; isTokenized: boolean; splitPairs: boolean; signal: AbortSignal | undefined } {
   const callOptions = checkPlainObject('options', options);
   rejectUnknownOptions(method, callOptions, known);
   const isTokenized = callOptions.isTokenized ?? false;
   assertBoolean('isTokenized', isTokenized);
+  const splitPairs = callOptions.splitPairs ?? true;
+  assertBoolean('splitPairs', splitPairs);
   const signal = callOptions.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(expectationMessage('signal', 'AbortSignal', signal));
-  return { callOptions, isTokenized, signal };
+  return { callOptions, isTokenized, splitPairs, signal };
 }
 
 /** For tests and bench/: what lies behind an encoder (not part of the public API). */
@@ -236,12 +256,12 @@ export class Encoder {
   }
 
   /**
-   * Encodes sentences (or `A ||| B` pairs) into vectors, off the event loop. Any number of
+   * Encodes sentences (or `A ||| B` pairs, unless `splitPairs: false`) into vectors, off the event loop. Any number of
    * sentences: the scheduler batches them with other calls' by length, and the promise resolves
    * with this call's vectors in input order.
    */
   async encode(texts: string[] | string[][], options: EncodeOptions = {}): Promise<Embeddings> {
-    const { callOptions, isTokenized, signal } = readCallOptions('encode', options, ENCODE_OPTION_NAMES);
+    const { callOptions, isTokenized, splitPairs, signal } = readCallOptions('encode', options, ENCODE_OPTION_NAMES);
     const showTokens = callOptions.showTokens ?? false;
     assertBoolean('showTokens', showTokens);
     const pooling = POOLING_OPTION_NAMES.some((name) => callOptions[name] !== undefined)
@@ -261,7 +281,7 @@ export class Encoder {
       tokenize: (start, end): TokenizedSentence[] => {
         const sentences: TokenizedSentence[] = [];
         for (let row = start; row < end; row++) {
-          const encoding = this.#tokenizeOne(inputs[row], isTokenized);
+          const encoding = this.#tokenizeOne(inputs[row], isTokenized, splitPairs);
           if (tokens) tokens[row] = encoding.tokens;
           sentences.push(encoding);
         }
@@ -280,12 +300,12 @@ export class Encoder {
    * scheduler, batched by length with every other call's rows.
    */
   async score(texts: string[] | string[][], options: ScoreOptions = {}): Promise<SentenceScore[]> {
-    const { callOptions, isTokenized, signal } = readCallOptions('score', options, ['metric', 'isTokenized', 'signal']);
+    const { callOptions, isTokenized, splitPairs, signal } = readCallOptions('score', options, ['metric', ...COMMON_CALL_OPTION_NAMES]);
     const metric = checkOneOf('metric', callOptions.metric ?? 'within_word_l2r', SCORE_METRICS);
     checkTexts(texts, isTokenized);
     this.#requireMaskedLmHead('score');
     const sentences = [...texts].map(
-      (text) => new SentenceScoring(text, this.#tokenizeWithOffsets(text, isTokenized), this.#isTruncated(text, isTokenized), metric),
+      (text) => new SentenceScoring(text, this.#tokenizeWithOffsets(text, isTokenized, splitPairs), this.#isTruncated(text, isTokenized, splitPairs), metric),
     );
     const slots = Math.max(1, ...sentences.map((sentence) => sentence.slotsNeeded));
     const slotWidth = maskedLmSlotWidth(0);
@@ -304,6 +324,7 @@ export class Encoder {
       },
       head: { kind: 'maskedLm', slots, topK: 0 },
       rowWidth: slots * slotWidth,
+      rowLabel: (row) => `texts[${ownerOf[row]}]`,
       signal,
     });
     return sentences.map((sentence, i) => sentence.result(answers, firstRow[i] * slots * slotWidth, slots, slotWidth));
@@ -314,12 +335,12 @@ export class Encoder {
    * [MASK], as transformers.js's fill-mask pipeline gives for one.
    */
   async fillMask(texts: string[] | string[][], options: FillMaskOptions = {}): Promise<FillMaskCandidate[][][]> {
-    const { callOptions, isTokenized, signal } = readCallOptions('fillMask', options, ['topK', 'isTokenized', 'signal']);
+    const { callOptions, isTokenized, splitPairs, signal } = readCallOptions('fillMask', options, ['topK', ...COMMON_CALL_OPTION_NAMES]);
     const topK = checkInteger('topK', callOptions.topK ?? 5, 1, this.config.vocabSize);
     checkTexts(texts, isTokenized);
     this.#requireMaskedLmHead('fillMask');
     const maskId = this.#maskId();
-    const encodings = [...texts].map((text) => this.#tokenizeOne(text, isTokenized));
+    const encodings = [...texts].map((text) => this.#tokenizeOne(text, isTokenized, splitPairs));
     const masks = encodings.map((encoding, i) => {
       const positions = maskPositions(encoding, maskId);
       if (positions.length === 0) {
@@ -345,14 +366,14 @@ export class Encoder {
    * them: for each vocabulary id, the max over the sentence's tokens of log(1 + relu(logit)).
    */
   async encodeSparse(texts: string[] | string[][], options: SparseEncodeOptions = {}): Promise<SparseVector[]> {
-    const { isTokenized, signal } = readCallOptions('encodeSparse', options, ['isTokenized', 'signal']);
+    const { isTokenized, splitPairs, signal } = readCallOptions('encodeSparse', options, COMMON_CALL_OPTION_NAMES);
     checkTexts(texts, isTokenized);
     this.#requireMaskedLmHead('encodeSparse');
     const inputs: (string | string[])[] = [...texts];
     const width = this.config.vocabSize;
     const dense = await this.#submitHead({
       count: inputs.length,
-      tokenize: (start, end) => inputs.slice(start, end).map((text) => this.#tokenizeOne(text, isTokenized)),
+      tokenize: (start, end) => inputs.slice(start, end).map((text) => this.#tokenizeOne(text, isTokenized, splitPairs)),
       head: { kind: 'sparse' },
       rowWidth: width,
       signal,
@@ -487,15 +508,15 @@ export class Encoder {
   }
 
   /** Whether maxSeqLen cuts the text (encode and score truncate the same way). */
-  #isTruncated(text: string | string[], isTokenized: boolean): boolean {
-    const full = isTokenized ? this.tokenizer.encodeTokenized(text as string[]) : this.tokenizer.encode(text as string);
+  #isTruncated(text: string | string[], isTokenized: boolean, splitPairs: boolean): boolean {
+    const full = isTokenized ? this.tokenizer.encodeTokenized(text as string[]) : this.tokenizer.encode(text as string, undefined, { splitPairs });
     return full.ids.length > this.options.maxSeqLen;
   }
 
-  #tokenizeWithOffsets(text: string | string[], isTokenized: boolean): EncodingWithOffsets {
+  #tokenizeWithOffsets(text: string | string[], isTokenized: boolean, splitPairs = true): EncodingWithOffsets {
     const maxLength = this.options.maxSeqLen;
     if (isTokenized) return this.tokenizer.encodeTokenizedWithOffsets(text as string[], undefined, { maxLength });
-    return this.tokenizer.encodeWithOffsets(text as string, undefined, { maxLength });
+    return this.tokenizer.encodeWithOffsets(text as string, undefined, { maxLength, splitPairs });
   }
 
   /** Rows for maskedLmLogProbs, each checked against the model's sizes. */
@@ -525,10 +546,10 @@ export class Encoder {
     });
   }
 
-  #tokenizeOne(text: string | string[], isTokenized: boolean): Encoding {
+  #tokenizeOne(text: string | string[], isTokenized: boolean, splitPairs = true): Encoding {
     const maxLength = this.options.maxSeqLen;
     if (isTokenized) return this.tokenizer.encodeTokenized(text as string[], undefined, { maxLength });
-    return this.tokenizer.encode(text as string, undefined, { maxLength });
+    return this.tokenizer.encode(text as string, undefined, { maxLength, splitPairs });
   }
 }
 

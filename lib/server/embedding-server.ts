@@ -7,9 +7,11 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { Encoder } from '../encoder.js';
+import { checkInteger, expectationMessage } from '../validation.js';
+import { ApiKey, Cors, OPEN_PATHS, parseCorsOrigins } from './access-control.js';
 import { HttpError, httpErrorOf } from './http-error.js';
 import { ServerMetrics } from './metrics.js';
-import { readJsonBody } from './request-body.js';
+import { readJsonBody, type BodyLimits } from './request-body.js';
 import { embedRoute } from './routes/embed-route.js';
 import { embedSparseRoute } from './routes/embed-sparse-route.js';
 import { encodeRoute } from './routes/encode-route.js';
@@ -37,7 +39,18 @@ export interface EmbeddingServerOptions {
   maxInputs: number;
   /** the model name /v1/embeddings reports when the request names none, and TF Serving's /v1/models/<name> */
   modelName: string;
+  /**
+   * the longest a client may take to send its headers, and then its body, in ms (default 60 000):
+   * a body still arriving after that is answered 408 and its connection closed
+   */
+  requestTimeoutMs?: number;
+  /** when set, every endpoint but GET /health requires `Authorization: Bearer <apiKey>` (else 401) */
+  apiKey?: string;
+  /** browser origins allowed cross-origin access (CORS): '*' or a comma-separated list; none by default */
+  cors?: string;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 const POST_ROUTES: Record<string, Route> = {
   '/encode': encodeRoute,
@@ -58,6 +71,9 @@ type State = 'loading' | 'ready' | 'closing';
 
 export class EmbeddingServer {
   readonly #options: EmbeddingServerOptions;
+  readonly #requestTimeoutMs: number;
+  readonly #apiKey: ApiKey | undefined;
+  readonly #cors: Cors | undefined;
   readonly #metrics = new ServerMetrics();
   readonly #servers: http.Server[] = [];
   readonly #inFlight = new Set<Promise<void>>();
@@ -68,6 +84,9 @@ export class EmbeddingServer {
 
   constructor(options: EmbeddingServerOptions) {
     this.#options = options;
+    this.#requestTimeoutMs = checkInteger('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 1);
+    this.#apiKey = options.apiKey === undefined ? undefined : new ApiKey(options.apiKey);
+    this.#cors = options.cors === undefined ? undefined : new Cors(parseCorsOrigins(options.cors));
   }
 
   /** Starts answering encode requests (before this, they get 503). */
@@ -112,7 +131,12 @@ export class EmbeddingServer {
   }
 
   #createHttpServer(): http.Server {
-    const server = http.createServer((request, response) => {
+    const timeout = this.#requestTimeoutMs;
+    // Headers must arrive within the timeout (Node answers 408 itself, checking every
+    // connectionsCheckingInterval), then the body within the timeout again (readJsonBody's exact
+    // deadline, a JSON 408). Node's requestTimeout is the backstop for a body nobody reads.
+    const options = { headersTimeout: timeout, requestTimeout: 2 * timeout, connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.round(timeout / 4))) };
+    const server = http.createServer(options, (request, response) => {
       const handled = this.#handle(request, response);
       this.#inFlight.add(handled);
       void handled.finally(() => this.#inFlight.delete(handled));
@@ -123,6 +147,7 @@ export class EmbeddingServer {
 
   async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const started = performance.now();
+    const bodyDeadline = started + this.#requestTimeoutMs;
     const url = new URL(request.url ?? '/', 'http://localhost');
     const tfServing = parseTfServingPath(url.pathname);
     const endpoint = url.pathname in POST_ROUTES || GET_PATHS.includes(url.pathname) ? url.pathname : (tfServing?.endpoint ?? 'other');
@@ -135,7 +160,18 @@ export class EmbeddingServer {
     let errorCode: string | undefined;
     try {
       if (this.#state === 'closing') response.setHeader('connection', 'close');
-      const result = tfServing ? await this.#respondTfServing(request, tfServing, controller.signal) : await this.#respond(request, url.pathname, controller.signal);
+      this.#cors?.decorate(request, response);
+      checkTransferCoding(request);
+      if (this.#cors && request.method === 'OPTIONS') {
+        // a preflight: browsers send it without credentials, so it needs no key
+        this.#cors.preflight(request, response);
+        status = 204;
+        return;
+      }
+      if (this.#apiKey && !OPEN_PATHS.includes(url.pathname)) this.#apiKey.check(request);
+      const result = tfServing
+        ? await this.#respondTfServing(request, tfServing, controller.signal, bodyDeadline)
+        : await this.#respond(request, url.pathname, controller.signal, bodyDeadline);
       if (typeof result === 'string') {
         response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(result);
       } else if ('vectors' in result) {
@@ -153,9 +189,10 @@ export class EmbeddingServer {
       status = answer.status;
       errorCode = error.code;
       if (!response.headersSent && !response.destroyed) {
-        const headers: Record<string, string> = { 'content-type': 'application/json' };
-        // After 413 the rest of a large body is not worth reading: close the connection.
-        if (status === 413 || this.#state === 'closing') headers.connection = 'close';
+        const headers: Record<string, string> = { 'content-type': 'application/json', ...error.headers };
+        // The rest of the request is not worth reading (a body over the limit or too slow, an
+        // unknown transfer coding, a client without the key): answer, then close the connection.
+        if (error.closeConnection || this.#state === 'closing') headers.connection = 'close';
         response.writeHead(status, headers).end(answer.jsonText);
       }
     } finally {
@@ -170,7 +207,7 @@ export class EmbeddingServer {
     }
   }
 
-  async #respond(request: http.IncomingMessage, path: string, signal: AbortSignal): Promise<RouteResult | string> {
+  async #respond(request: http.IncomingMessage, path: string, signal: AbortSignal, bodyDeadline: number): Promise<RouteResult | string> {
     const method = request.method ?? 'GET';
     if (GET_PATHS.includes(path)) {
       if (method !== 'GET') throw new HttpError(405, 'ERR_METHOD', `${path} takes GET, not ${method}`);
@@ -191,19 +228,19 @@ export class EmbeddingServer {
       );
     }
     if (method !== 'POST') throw new HttpError(405, 'ERR_METHOD', `${path} takes POST, not ${method}`);
-    const body = await readJsonBody(request, this.#options.maxBodyBytes);
+    const body = await readJsonBody(request, this.#bodyLimits(bodyDeadline));
     if (this.#state !== 'ready' || !this.#encoder) throw this.#unavailable();
     const binary = (request.headers.accept ?? '').includes('application/octet-stream');
     return route({ encoder: this.#encoder, body: body as Record<string, unknown>, signal, binary, maxInputs: this.#options.maxInputs, modelName: this.#options.modelName });
   }
 
-  async #respondTfServing(request: http.IncomingMessage, path: TfServingPath, signal: AbortSignal): Promise<RouteResult> {
+  async #respondTfServing(request: http.IncomingMessage, path: TfServingPath, signal: AbortSignal, bodyDeadline: number): Promise<RouteResult> {
     const method = request.method ?? 'GET';
     const expected = tfServingMethod(path);
     if (method !== expected) throw new HttpError(405, 'ERR_METHOD', `${path.endpoint} takes ${expected}, not ${method}`);
     checkServable(path, this.#options.modelName);
     if (path.verb === 'status') return { jsonText: modelStatus(TF_SERVING_STATE[this.#state]) };
-    const body = expected === 'POST' ? await readJsonBody(request, this.#options.maxBodyBytes) : {};
+    const body = expected === 'POST' ? await readJsonBody(request, this.#bodyLimits(bodyDeadline)) : {};
     if (this.#state !== 'ready' || !this.#encoder) throw this.#unavailable();
     if (path.verb === 'metadata') return { jsonText: modelMetadata(this.#encoder, this.#options.modelName) };
     const route = TF_SERVING_ROUTES[path.verb];
@@ -211,9 +248,25 @@ export class EmbeddingServer {
     return route({ encoder: this.#encoder, body: body as Record<string, unknown>, signal, binary: false, maxInputs: this.#options.maxInputs, modelName: this.#options.modelName });
   }
 
+  #bodyLimits(deadline: number): BodyLimits {
+    return { maxBytes: this.#options.maxBodyBytes, deadline, timeoutMs: this.#requestTimeoutMs };
+  }
+
   #unavailable(): HttpError {
     return this.#state === 'loading'
       ? new HttpError(503, 'ERR_LOADING', 'the model is still loading; retry shortly')
       : new HttpError(503, 'ERR_SHUTTING_DOWN', 'the server is shutting down');
   }
+}
+
+/**
+ * RFC 9112 §6.1: a request in a transfer coding the server does not understand gets 501. Node
+ * parses `chunked` framing; any other coding (`gzip, chunked`) would be read as if plain.
+ */
+function checkTransferCoding(request: http.IncomingMessage): void {
+  const header = request.headers['transfer-encoding'];
+  if (header === undefined) return;
+  const codings = header.split(',').map((coding) => coding.trim().toLowerCase());
+  if (codings.every((coding) => coding === 'chunked')) return;
+  throw new HttpError(501, 'ERR_TRANSFER_CODING', expectationMessage('Transfer-Encoding', '"chunked" alone (send the body uncompressed)', header), { closeConnection: true });
 }

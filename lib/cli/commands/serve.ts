@@ -1,6 +1,7 @@
 /** `bert-embed serve`: one model in memory, served over HTTP on a UNIX socket and/or TCP. */
+import net from 'node:net';
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { Encoder } from '../../encoder.js';
 import { EmbeddingServer } from '../../server/embedding-server.js';
 import { addEncoderFlags, addModelFlags, asFlagError, encoderOptionsFrom, parseInteger, resolveModelDir, type EncoderFlagValues } from '../encoder-flags.js';
@@ -18,7 +19,33 @@ interface ServeFlags extends EncoderFlagValues {
   maxInputs: number;
   maxQueued?: number;
   modelName?: string;
+  requestTimeout: number;
+  apiKey?: string;
+  allowUnauthenticated?: boolean;
+  cors?: string;
 }
+
+/** Seconds, as a positive number (fractions allowed). */
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(seconds > 0)) throw new InvalidArgumentError(`expected a positive number of seconds but received "${value}"`);
+  return seconds;
+}
+
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** Whether a TCP host is this machine only: 127.0.0.0/8 (IPv4-mapped too), ::1, localhost. */
+function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (bare.toLowerCase() === 'localhost') return true;
+  const family = net.isIP(bare);
+  return family !== 0 && LOOPBACK.check(bare, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** The server's option names → flags, for messages. */
+const SERVER_FLAG_OF: Record<string, string> = { apiKey: '--api-key (or BERT_EMBED_API_KEY)', cors: '--cors', requestTimeoutMs: '--request-timeout' };
 
 function log(message: string): void {
   process.stderr.write(`bert-embed serve: ${message}\n`);
@@ -35,7 +62,15 @@ export function serveCommand(): Command {
     .option('--host <host>', 'TCP host', '127.0.0.1')
     .option('--max-body-bytes <n>', 'largest request body', parseInteger, 16 * 1024 * 1024)
     .option('--max-inputs <n>', 'most texts in one request', parseInteger, 4096)
-    .option('--max-queued <n>', 'queued sentences beyond which requests get 429', parseInteger)
+    .option('--max-queued <n>', 'queued sentences beyond which requests get 429 (a request larger than this on its own gets 413)', parseInteger)
+    .option('--request-timeout <seconds>', 'the longest a client may take to send its headers, then its body (408 after)', parseSeconds, 60)
+    .addOption(
+      new Option('--api-key <key>', 'require Authorization: Bearer <key> on every endpoint but /health (prefer the environment variable: flags show in ps)').env(
+        'BERT_EMBED_API_KEY',
+      ),
+    )
+    .option('--allow-unauthenticated', 'allow --host beyond loopback without --api-key')
+    .option('--cors <origin>', "answer browsers from this origin cross-origin (CORS): '*' or a comma-separated list; off by default")
     .option('--model-name <name>', "the model's name in /v1/embeddings answers and TensorFlow Serving's /v1/models/<name> (default: the model directory's name)")
     .addHelpText(
       'after',
@@ -47,10 +82,13 @@ With a masked-LM head (BertForMaskedLM checkpoints): POST /score, POST /fill-mas
 GET /v1/models/<name>[/metadata].
 Accept: application/octet-stream on the encode endpoints returns raw float32 (shape in X-Embedding-Shape).
 
+TCP on a host other than loopback (127.0.0.1, ::1, localhost) needs --api-key, or --allow-unauthenticated.
+
 Examples:
   bert-embed serve -m ./all-MiniLM-L6-v2 --socket /tmp/bert.sock --workers 2
   curl --unix-socket /tmp/bert.sock -d '{"inputs":["hello"]}' -H 'content-type: application/json' http://localhost/embed
-  bert-embed serve -m ./model --socket /run/bert.sock --socket-mode 660 --port 8080`,
+  bert-embed serve -m ./model --socket /run/bert.sock --socket-mode 660 --port 8080
+  BERT_EMBED_API_KEY=$(cat /etc/bert-embed/key) bert-embed serve -m ./model --host 0.0.0.0 --port 8080 --cors https://app.example.com`,
     )
     .action(async (flags: ServeFlags) => runServe(flags));
 }
@@ -61,8 +99,29 @@ async function runServe(flags: ServeFlags): Promise<void> {
   if (flags.modelName !== undefined && !/^[^/:]+$/.test(flags.modelName)) {
     throw new UsageError(`Expected a name without '/' or ':' for --model-name but received ${JSON.stringify(flags.modelName)}`);
   }
+  if (flags.port !== undefined && flags.apiKey === undefined && !flags.allowUnauthenticated && !isLoopbackHost(flags.host)) {
+    throw new UsageError(
+      `--host ${flags.host} would let any machine that reaches it use the server without a key; ` +
+        'set --api-key (or BERT_EMBED_API_KEY), or pass --allow-unauthenticated if something in front of it checks who connects',
+    );
+  }
   const options = { ...encoderOptionsFrom(flags), ...(flags.maxQueued === undefined ? {} : { maxQueuedSentences: flags.maxQueued }) };
-  const server = new EmbeddingServer({ maxBodyBytes: flags.maxBodyBytes, maxInputs: flags.maxInputs, modelName: flags.modelName ?? path.basename(flags.model) });
+  let server: EmbeddingServer;
+  try {
+    server = new EmbeddingServer({
+      maxBodyBytes: flags.maxBodyBytes,
+      maxInputs: flags.maxInputs,
+      modelName: flags.modelName ?? path.basename(flags.model),
+      requestTimeoutMs: Math.max(1, Math.round(flags.requestTimeout * 1000)),
+      ...(flags.apiKey === undefined ? {} : { apiKey: flags.apiKey }),
+      ...(flags.cors === undefined ? {} : { cors: flags.cors }),
+    });
+  } catch (error) {
+    if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
+    let message = error.message;
+    for (const [option, flag] of Object.entries(SERVER_FLAG_OF)) message = message.replace(`for ${option} `, `for ${flag} `);
+    throw new UsageError(message);
+  }
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -81,7 +140,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
   if (flags.socket) await server.listenOnSocket(flags.socket, Number.parseInt(flags.socketMode, 8));
   const port = flags.port === undefined ? undefined : await server.listenOnTcp(flags.port, flags.host);
   const where = [flags.socket && `unix:${flags.socket}`, port !== undefined && `http://${flags.host}:${port}`].filter(Boolean).join(' and ');
-  log(`listening on ${where}; loading ${flags.model}`);
+  log(`listening on ${where}${flags.apiKey === undefined ? '' : ' (API key required)'}; loading ${flags.model}`);
   let encoder: Encoder;
   try {
     encoder = await Encoder.load(await resolveModelDir(flags), options);

@@ -5,14 +5,16 @@
  */
 import { bodyObject, optionalBoolean, textList } from '../request-validation.js';
 import { checkInputLengths } from './input-length.js';
+import { checkQueueLimit } from './queue-limit.js';
 import type { Route } from './route.js';
 
 export const embedSparseRoute: Route = async ({ encoder, body, signal, maxInputs }) => {
   const request = bodyObject(body);
   const texts = textList('inputs', request.inputs, maxInputs, true);
   const truncate = optionalBoolean('truncate', request.truncate, false);
-  if (!truncate) checkInputLengths(encoder, texts);
-  const vectors = await encoder.encodeSparse(texts, { signal });
+  checkQueueLimit(encoder, texts.length, 'inputs');
+  if (!truncate) checkInputLengths(encoder, texts, true);
+  const vectors = await encoder.encodeSparse(texts, { splitPairs: false, signal });
   const rows = vectors.map(({ indices, values }) => {
     const entries: string[] = [];
     // float32 values with the digits that read back to the same float32, as /embed prints them

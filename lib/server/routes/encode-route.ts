@@ -1,11 +1,26 @@
 /**
  * POST /encode, bert-as-service's request and response:
  * `{ "id": 123, "texts": [...], "is_tokenized": false, "show_tokens": false }` →
- * `{ "id": 123, "results": [[...]], "status": 200 }` (with "tokens" when asked).
+ * `{ "id": 123, "results": [[...]], "status": 200 }` (with "tokens" when asked). As in
+ * bert-as-service, a text 'A ||| B' is the sentence pair (A, B).
  */
 import { nestedFloat32Json } from '../../float32-json.js';
 import { bodyObject, optionalBoolean, textList, tokenLists } from '../request-validation.js';
+import { checkQueueLimit } from './queue-limit.js';
 import type { Route } from './route.js';
+
+/** The longest id echoed in X-Request-Id; longer ones (and any id a header cannot carry) travel in the body only. */
+export const MAX_HEADER_ID_LENGTH = 128;
+
+/**
+ * The X-Request-Id header for an id: a string or number whose text is 1 to 128 visible ASCII
+ * characters. Anything else (non-ASCII, spaces, controls, a 100 KB id) is echoed in the body only.
+ */
+function requestIdHeader(id: unknown): Record<string, string> {
+  if (typeof id !== 'string' && typeof id !== 'number') return {};
+  const text = String(id);
+  return text.length <= MAX_HEADER_ID_LENGTH && /^[\x21-\x7e]+$/.test(text) ? { 'x-request-id': text } : {};
+}
 
 export const encodeRoute: Route = async ({ encoder, body, signal, binary, maxInputs }) => {
   const request = bodyObject(body);
@@ -13,8 +28,9 @@ export const encodeRoute: Route = async ({ encoder, body, signal, binary, maxInp
   const isTokenized = optionalBoolean('is_tokenized', request.is_tokenized, false);
   const showTokens = optionalBoolean('show_tokens', request.show_tokens, false);
   const texts = isTokenized ? tokenLists('texts', request.texts, maxInputs) : textList('texts', request.texts, maxInputs, false);
+  checkQueueLimit(encoder, texts.length, 'texts');
   const embeddings = await encoder.encode(texts, { isTokenized, showTokens, signal });
-  const headers: Record<string, string> = id === null ? {} : { 'x-request-id': String(id) };
+  const headers = requestIdHeader(id);
   if (binary) return { vectors: embeddings.data, shape: embeddings.shape, headers };
   const rowShape = embeddings.shape.slice(1);
   const results = embeddings.rows().map((row) => nestedFloat32Json(row, rowShape));

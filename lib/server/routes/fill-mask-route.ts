@@ -7,6 +7,7 @@
  * Python pipeline, which unwraps it).
  */
 import { invalid, bodyObject, optionalIntegerIn, optionalObject, textList } from '../request-validation.js';
+import { checkQueueLimit } from './queue-limit.js';
 import type { Route } from './route.js';
 
 export const fillMaskRoute: Route = async ({ encoder, body, signal, maxInputs }) => {
@@ -15,15 +16,17 @@ export const fillMaskRoute: Route = async ({ encoder, body, signal, maxInputs })
   const parameters = optionalObject('parameters', request.parameters);
   if (parameters.targets !== undefined) throw invalid('parameters.targets', 'no value (targets are not supported)', parameters.targets);
   const topK = optionalIntegerIn('parameters.top_k', parameters.top_k, 1, encoder.config.vocabSize);
+  checkQueueLimit(encoder, texts.length, 'inputs');
   // Named here as the client sent them (inputs[i]), before the encoder would name them texts[i].
   const maskToken = encoder.tokenizer.config.maskToken;
   const maskId = encoder.tokenizer.tokenToId(maskToken);
   if (maskId !== undefined) {
-    encoder.tokenize(texts).forEach(({ ids }, i) => {
+    texts.forEach((text, i) => {
+      const { ids } = encoder.tokenizer.encode(text, undefined, { maxLength: encoder.options.maxSeqLen, splitPairs: false });
       if (!ids.includes(maskId)) throw invalid(`inputs[${i}]`, `a text with ${maskToken} within its first maxSeqLen (${encoder.options.maxSeqLen}) tokens`, texts[i]);
     });
   }
-  const results = await encoder.fillMask(texts, { ...(topK === undefined ? {} : { topK }), signal });
+  const results = await encoder.fillMask(texts, { ...(topK === undefined ? {} : { topK }), splitPairs: false, signal });
   const answers = results.map((masks) => {
     const lists = masks.map((candidates) =>
       candidates.map(({ score, token, tokenStr, sequence }) => ({ score, token, token_str: tokenStr, sequence })),

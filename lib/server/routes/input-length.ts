@@ -2,10 +2,11 @@
 import type { Encoder } from '../../encoder.js';
 import { HttpError } from '../http-error.js';
 
-export function checkInputLengths(encoder: Encoder, texts: string[]): void {
+/** `splitPairs`: count 'A ||| B' as the pair the encoder will make of it (false where the API has no pairs). */
+export function checkInputLengths(encoder: Encoder, texts: string[], splitPairs: boolean): void {
   const maxSeqLen = encoder.options.maxSeqLen;
   texts.forEach((text, i) => {
-    const length = encoder.tokenizer.encode(text).ids.length;
+    const length = encoder.tokenizer.encode(text, undefined, { splitPairs }).ids.length;
     if (length > maxSeqLen) {
       throw new HttpError(422, 'ERR_INPUT_TOO_LONG', `inputs[${i}] has ${length} tokens, more than maxSeqLen ${maxSeqLen}; send "truncate": true to cut it`);
     }

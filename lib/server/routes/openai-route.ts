@@ -1,10 +1,13 @@
 /**
  * POST /v1/embeddings, OpenAI's: `{ "input": str | str[], "model": "...", "encoding_format":
- * "float" | "base64", "dimensions": n }`. `dimensions` keeps the first n values and normalizes
- * them again, as OpenAI's shortened embeddings are.
+ * "float" | "base64", "dimensions": n }`. One rule, as OpenAI's: every vector is unit length,
+ * whatever the server's --normalize. `dimensions` below the full width keeps the first n values
+ * and normalizes them again, as OpenAI's shortened embeddings are. Each input is one text as
+ * written: the API has no sentence pairs, so ' ||| ' is not split.
  */
 import { float32Json } from '../../float32-json.js';
 import { bodyObject, optionalIntegerIn, optionalOneOf, textList } from '../request-validation.js';
+import { checkQueueLimit } from './queue-limit.js';
 import type { Route } from './route.js';
 
 function shortened(row: Float32Array, dimensions: number): Float32Array {
@@ -21,8 +24,9 @@ export const openAiRoute: Route = async ({ encoder, body, signal, binary, maxInp
   const texts = textList('input', request.input, maxInputs, true);
   const format = optionalOneOf('encoding_format', request.encoding_format, ['float', 'base64'] as const, 'float');
   const dimensions = optionalIntegerIn('dimensions', request.dimensions, 1, encoder.dimension);
+  checkQueueLimit(encoder, texts.length, 'input');
   // The tokens come with the vectors for the usage count: no second tokenization.
-  const embeddings = await encoder.encode(texts, { signal, showTokens: !binary });
+  const embeddings = await encoder.encode(texts, { signal, showTokens: !binary, normalize: true, splitPairs: false });
   let rows = embeddings.rows();
   if (dimensions !== undefined && dimensions < encoder.dimension) rows = rows.map((row) => shortened(row, dimensions));
   if (binary) {

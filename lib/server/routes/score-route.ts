@@ -4,10 +4,25 @@
  * camelCase names: `[{ "tokens", "words", "pll", "pseudoPerplexity", "wordPseudoPerplexity",
  * "truncated" }]`. An input longer than maxSeqLen is scored on its beginning ("truncated": true).
  */
-import { SCORE_METRICS } from '../../heads/masked-lm-scoring.js';
+import type { Encoder } from '../../encoder.js';
+import { SCORE_METRICS, SentenceScoring, type ScoreMetric } from '../../heads/masked-lm-scoring.js';
 import { HttpError } from '../http-error.js';
 import { bodyObject, oneOfIfGiven, optionalObject, textList } from '../request-validation.js';
+import { checkQueueLimit } from './queue-limit.js';
 import type { Route } from './route.js';
+
+/** Encoder.score's default metric. */
+const DEFAULT_METRIC: ScoreMetric = 'within_word_l2r';
+
+/** The masked copies score() queues for these texts: one row each (counted only when they could pass the limit). */
+function queuedRows(encoder: Encoder, texts: string[], metric: ScoreMetric): number {
+  const { maxSeqLen, maxQueuedSentences } = encoder.options;
+  if (texts.length * maxSeqLen <= maxQueuedSentences) return texts.length;
+  return texts.reduce((sum, text) => {
+    const encoding = encoder.tokenizer.encodeWithOffsets(text, undefined, { maxLength: maxSeqLen });
+    return sum + new SentenceScoring(text, encoding, false, metric).copyCount;
+  }, 0);
+}
 
 export const scoreRoute: Route = async ({ encoder, body, signal, maxInputs }) => {
   const request = bodyObject(body);
@@ -18,6 +33,7 @@ export const scoreRoute: Route = async ({ encoder, body, signal, maxInputs }) =>
   if (metric !== undefined && topLevel !== undefined && metric !== topLevel) {
     throw new HttpError(422, 'ERR_VALIDATION', `metric "${topLevel}" and parameters.metric "${metric}" disagree; send one of them`);
   }
+  checkQueueLimit(encoder, queuedRows(encoder, texts, metric ?? topLevel ?? DEFAULT_METRIC), 'inputs', `masked copies of ${texts.length} input(s) (one per scored token or word)`);
   const scores = await encoder.score(texts, { metric: metric ?? topLevel, signal });
   return { jsonText: JSON.stringify(scores) };
 };

@@ -19,6 +19,7 @@ import type { Encoder } from '../../encoder.js';
 import { checkInteger, expectationMessage } from '../../validation.js';
 import { HttpError } from '../http-error.js';
 import { bodyObject } from '../request-validation.js';
+import { checkQueueLimit } from './queue-limit.js';
 import type { Route } from './route.js';
 
 export const SIGNATURE_NAME = 'serving_default';
@@ -206,6 +207,7 @@ export const predictRoute: Route = async ({ encoder, body, signal, maxInputs }) 
   if (seqLength === 0) throw new RangeError(expectationMessage(fieldOf(0, 'input_ids'), 'non-empty array of integers', instances[0].input_ids));
   const slotCount = widthOf('masked_lm_positions');
   const rows = instances.map((instance, i) => predictRow(instance, (name) => fieldOf(i, name), seqLength, slotCount, encoder));
+  checkQueueLimit(encoder, rows.length, columnar ? 'inputs' : 'instances', 'rows');
   const logprobs = await encoder.maskedLmLogProbs(
     rows.map(({ ids, typeIds, positions, targets }) => ({ ids, typeIds, positions, targets })),
     { signal },
