@@ -5,8 +5,9 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DTYPES, POOLING_STRATEGIES, type EncoderOptions } from '../options.js';
-import { fetchHubModel, isHubRepoId } from '../hub/hub-download.js';
+import { fetchHubModel, hubRepoIdProblem, hubRevisionProblem, isHubRepoId } from '../hub/hub-download.js';
 import { createProgress } from './progress.js';
+import { runSignal } from './run-control.js';
 import { UsageError } from './usage-error.js';
 
 export function parseInteger(value: string): number {
@@ -101,10 +102,16 @@ export function asFlagError(error: unknown): unknown {
 /** A local directory as is; a repo id from the cache, downloaded first if need be. */
 export async function resolveModelDir(flags: { model: string; revision: string; quiet?: boolean }): Promise<string> {
   if (!isHubRepoId(flags.model)) return flags.model;
+  // Checked here too (fetchHubModel refuses them as well), to name the flag: a usage error, exit 2.
+  const repoProblem = hubRepoIdProblem(flags.model);
+  if (repoProblem) throw new UsageError(`--model ${JSON.stringify(flags.model)} is no directory, nor a Hugging Face repo id (org/name: ${repoProblem})`);
+  const revisionProblem = hubRevisionProblem(flags.revision);
+  if (revisionProblem) throw new UsageError(`Expected a hub revision (a branch, tag or commit: ${revisionProblem}) for --revision but received ${JSON.stringify(flags.revision)}`);
   let progress: ReturnType<typeof createProgress> | undefined;
   let shown = 0;
   return fetchHubModel(flags.model, {
     revision: flags.revision,
+    signal: runSignal,
     onProgress: (file, received, total) => {
       progress ??= createProgress(`MiB of ${file}`, total === undefined ? undefined : total / 2 ** 20, flags.quiet ?? false, (n) => n.toFixed(1));
       progress.advance((received - shown) / 2 ** 20);

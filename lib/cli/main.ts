@@ -14,6 +14,7 @@ import { benchCommand } from './commands/bench.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { UsageError } from './usage-error.js';
+import { runStopped, watchStdout } from './run-control.js';
 
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
@@ -53,14 +54,18 @@ function errorLine(error: unknown): string {
 }
 
 export async function main(argv: string[], version: string): Promise<number> {
-  // `bert-embed encode … | head` closes the pipe early: that is not a failure.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-  });
+  // `bert-embed encode … | head` closes the pipe early: not a failure, and never process.exit
+  // under running native threads: the run stops as on a signal (./run-control.ts).
+  watchStdout();
   try {
     await program(version).parseAsync(argv);
     return 0;
   } catch (error) {
+    const stopped = runStopped(); // SIGINT/SIGTERM (130/143) or a closed stdout (0), whatever the error it caused
+    if (stopped) {
+      if (stopped.report) process.stderr.write(`bert-embed: ${stopped.message}\n`);
+      return stopped.exitCode;
+    }
     if (error instanceof CommanderError) {
       // commander has printed its message already
       return error.exitCode === 0 ? 0 : EXIT_USAGE;

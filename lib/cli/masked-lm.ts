@@ -11,7 +11,10 @@ import { addEncoderFlags, addModelFlags, asFlagError, encoderOptionsFrom, resolv
 import { addInputFlags, checkReadable, inputOptionsFrom, totalLines, type InputFlagValues } from './input-flags.js';
 import type { SourceLine } from './input/line-reader.js';
 import { chunked, readSentences, type InputOptions } from './input/sentences.js';
+import { locateNonFinite } from './non-finite.js';
+import { checkOutputIsNotInput } from './output/byte-sink.js';
 import { createProgress, type Progress } from './progress.js';
+import { runSignal, stopOnSignals, throwIfStopped } from './run-control.js';
 
 /**
  * Sentences per encoder call. Each scored sentence is one row per token (a masked copy), so a
@@ -47,16 +50,19 @@ export async function openMaskedLmRun(
   method: 'score' | 'fillMask',
   checkFlags: () => void = () => undefined,
 ): Promise<MaskedLmRun> {
+  stopOnSignals();
   const sources = files.length > 0 ? files : ['-'];
   const input = inputOptionsFrom(sources, flags);
   const options = encoderOptionsFrom(flags);
   checkFlags();
   checkReadable(sources);
+  checkOutputIsNotInput(flags.output, sources);
   const modelDir = await resolveModelDir(flags);
   const encoder = await Encoder.load(modelDir, options).catch((error: unknown) => {
     throw asFlagError(error);
   });
   try {
+    throwIfStopped();
     if (!encoder.heads.includes('maskedLm')) {
       // The encoder's own refusal, so that the CLI says what the API says.
       if (method === 'score') await encoder.score([]);
@@ -75,7 +81,8 @@ export async function openMaskedLmRun(
 /**
  * The input's sentences in chunks, each with its results from `run`, in input order, while the
  * next chunks are already in the encoder. Reading pauses while CHUNKS_IN_FLIGHT chunks are out;
- * stopping early (or a failure) cancels what is still queued.
+ * stopping early (or a failure, or a stopped run) cancels what is still queued. A chunk whose
+ * answer is not finite fails with the line that is (ERR_NON_FINITE).
  */
 export async function* inOrderChunks<R>(
   sentences: AsyncIterable<SourceLine>,
@@ -83,11 +90,19 @@ export async function* inOrderChunks<R>(
   workers: number,
 ): AsyncGenerator<{ places: SourceLine[]; results: R[] }> {
   const stop = new AbortController();
-  setMaxListeners(0, stop.signal); // one listener per call in flight, each removed when its call settles
+  const signal = AbortSignal.any([stop.signal, runSignal]);
+  setMaxListeners(0, signal); // one listener per call in flight, each removed when its call settles
+  const runChunk = async (places: SourceLine[]): Promise<{ places: SourceLine[]; results: R[] }> => {
+    try {
+      return { places, results: await run(places.map((place) => place.text), signal) };
+    } catch (error) {
+      throw await locateNonFinite(error, places, (text) => run([text], signal));
+    }
+  };
   try {
     yield* inSourceOrder(
       chunked(sentences, MASKED_LM_CHUNK),
-      async (places) => ({ places, results: await run(places.map((place) => place.text), stop.signal) }),
+      runChunk,
       (places) => places.length,
       MASKED_LM_CHUNK * CHUNKS_IN_FLIGHT * Math.max(1, workers),
     );

@@ -25,11 +25,58 @@ export interface HubOptions {
   /** called as bytes of a file arrive */
   onProgress?: (file: string, received: number, total: number | undefined) => void;
   onFileDone?: (file: string) => void;
+  /** stops the download (its partial file removed); the promise rejects with the signal's reason */
+  signal?: AbortSignal;
 }
 
-/** 'org/name' (or 'name'), not a path that exists. */
+/**
+ * One part of a repo id as the hub names them (huggingface_hub's validate_repo_id): letters,
+ * digits, '-', '_', '.', at most 96, starting and ending with a letter, digit or '_'; no '--' (the
+ * cache's separator) and no '..'.
+ */
+const REPO_PART = /^(?:[A-Za-z0-9_]|[A-Za-z0-9_][A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])$/;
+/** One part of a revision (a branch, tag or commit; '/' separates parts, as in refs/pr/1). */
+const REVISION_PART = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** Why `repo` is not a hub repo id ('org/name' or 'name'), or undefined when it is one. */
+export function hubRepoIdProblem(repo: unknown): string | undefined {
+  if (typeof repo !== 'string') return 'a string';
+  const parts = repo.split('/');
+  if (parts.length > 2) return "at most one '/' (org/name)";
+  if (repo.includes('--') || repo.includes('..')) return "no '--' or '..'";
+  if (!parts.every((part) => REPO_PART.test(part))) return "letters, digits, '-', '_' and '.' (at most 96 per part, not starting or ending with '-' or '.')";
+  return undefined;
+}
+
+/** Why `revision` is not a hub revision, or undefined when it is one. */
+export function hubRevisionProblem(revision: unknown): string | undefined {
+  if (typeof revision !== 'string') return 'a string';
+  if (revision.length === 0 || revision.length > 255) return 'from 1 to 255 characters';
+  if (revision.includes('..')) return "no '..'";
+  if (!revision.split('/').every((part) => REVISION_PART.test(part))) {
+    return "letters, digits, '-', '_' and '.', in parts separated by single '/' (refs/pr/1), none starting with '.' or '-'";
+  }
+  return undefined;
+}
+
+/** Throws a RangeError unless `repo` is a hub repo id: 'org/name' or 'name'. */
+export function checkHubRepoId(repo: unknown, name = 'repo'): asserts repo is string {
+  const problem = hubRepoIdProblem(repo);
+  if (problem) throw new RangeError(`Expected a Hugging Face repo id (org/name: ${problem}) for ${name} but received ${JSON.stringify(repo)}`);
+}
+
+/** Throws a RangeError unless `revision` is a hub revision: a branch, tag or commit. */
+export function checkHubRevision(revision: unknown, name = 'revision'): asserts revision is string {
+  const problem = hubRevisionProblem(revision);
+  if (problem) throw new RangeError(`Expected a hub revision (a branch, tag or commit: ${problem}) for ${name} but received ${JSON.stringify(revision)}`);
+}
+
+/**
+ * 'org/name' (or 'name') shaped like a repo id, not a path that exists. A string that has the
+ * shape but not the hub's rules ('a--b/c') is still taken as one, so that fetchHubModel says why.
+ */
 export function isHubRepoId(model: string): boolean {
-  return /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/.test(model) && !model.includes('..') && !fs.existsSync(model);
+  return /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/.test(model) && !fs.existsSync(model);
 }
 
 export function defaultCacheDir(): string {
@@ -64,14 +111,15 @@ function unreachable(url: string, error: unknown): BertEmbedError {
 }
 
 /** GET, following redirects by hand so that the first response's checksum headers are kept. */
-async function request(url: string): Promise<{ response: Response; digest: string | undefined }> {
+async function request(url: string, signal: AbortSignal | undefined): Promise<{ response: Response; digest: string | undefined }> {
   let digest: string | undefined;
   let current = url;
   for (let hops = 0; hops < 10; hops++) {
     let response: Response;
     try {
-      response = await fetch(current, { redirect: 'manual', headers: { 'user-agent': 'bert-embed-native' } });
+      response = await fetch(current, { redirect: 'manual', headers: { 'user-agent': 'bert-embed-native' }, signal });
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       throw unreachable(url, error);
     }
     digest ??= expectedDigest(response.headers);
@@ -88,7 +136,7 @@ async function request(url: string): Promise<{ response: Response; digest: strin
 
 /** Downloads one file; false when the hub has no such file (404). */
 async function downloadFile(url: string, file: string, target: string, options: HubOptions): Promise<boolean> {
-  const { response, digest } = await request(url);
+  const { response, digest } = await request(url, options.signal);
   if (response.status === 404) {
     await response.body?.cancel();
     return false;
@@ -111,6 +159,7 @@ async function downloadFile(url: string, file: string, target: string, options: 
   } catch (error) {
     out.destroy();
     fs.rmSync(partial, { force: true });
+    if (options.signal?.aborted) throw options.signal.reason;
     throw unreachable(url, error);
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
@@ -135,9 +184,14 @@ async function downloadFile(url: string, file: string, target: string, options: 
 
 /** The local directory of a hub model, downloading it first unless the cache already has it. */
 export async function fetchHubModel(repo: string, options: HubOptions = {}): Promise<string> {
-  const endpoint = (options.endpoint ?? process.env.BERT_EMBED_HUB ?? DEFAULT_HUB).replace(/\/+$/, '');
+  // Both become parts of the cache path and of the URLs: checked before anything is built or asked.
+  checkHubRepoId(repo);
   const revision = options.revision ?? 'main';
-  const dir = path.join(options.cacheDir ?? defaultCacheDir(), repo.replace('/', '--'), revision);
+  checkHubRevision(revision);
+  const endpoint = (options.endpoint ?? process.env.BERT_EMBED_HUB ?? DEFAULT_HUB).replace(/\/+$/, '');
+  const cacheRoot = path.resolve(options.cacheDir ?? defaultCacheDir());
+  const dir = path.join(cacheRoot, repo.replaceAll('/', '--'), ...revision.split('/'));
+  if (path.relative(cacheRoot, dir).split(path.sep).includes('..')) throw new RangeError(`${repo} at ${revision} would be cached outside ${cacheRoot}`);
   if (fs.existsSync(path.join(dir, COMPLETE_MARKER))) return dir;
 
   const fetched: string[] = [];

@@ -46,6 +46,47 @@ export interface ScheduledEncode {
   /** floats per sentence in the output */
   rowWidth: number;
   signal?: AbortSignal;
+  /** names row `row` of the call in messages (default: `row N of the call`) */
+  rowLabel?: (row: number) => string;
+}
+
+/**
+ * A call whose answer holds NaN or an infinity (float16 overflow, or extreme weights): it fails as
+ * a whole rather than hand out a number no JSON can carry. `row` is the row of the call.
+ */
+export class NonFiniteOutputError extends BertEmbedError {
+  constructor(
+    readonly row: number,
+    readonly value: number,
+    label: string,
+    element: number,
+    width: number,
+  ) {
+    super(
+      `The model's output for ${label} is not finite (${value} at element ${element} of ${width}), so the call fails rather than ` +
+        'answer with an invalid number. Float16 overflow or extreme weights in the checkpoint cause this; float32 may avoid it.',
+      'ERR_NON_FINITE',
+    );
+  }
+}
+
+/**
+ * Index of the first NaN or infinity in `values`, or -1. The common case is a branch-free pass
+ * (x * 0 is 0 for every finite x, NaN otherwise, and a NaN stays in the sum), about twice as fast
+ * as testing each value; only a row that fails it is searched.
+ */
+function firstNonFinite(values: Float32Array): number {
+  const n = values.length;
+  let sum = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) sum += values[i] * 0 + values[i + 1] * 0 + values[i + 2] * 0 + values[i + 3] * 0;
+  for (; i < n; i++) sum += values[i] * 0;
+  if (sum === 0) return -1;
+  for (let j = 0; j < n; j++) {
+    const value = values[j];
+    if (value - value !== 0) return j; // NaN - NaN and Infinity - Infinity are NaN
+  }
+  return -1;
 }
 
 /** At most this many small-call batches in a row while large calls wait. */
@@ -325,12 +366,20 @@ export class BatchScheduler {
     return native;
   }
 
+  /** Copies each row into its call's output; a row that is not finite fails its call (every head passes here). */
   #deliver(batch: QueuedSentence<PendingRequest>[], data: Float32Array): void {
     batch.forEach((sentence, i) => {
       const request = sentence.request;
       if (request.settled) return;
       const width = request.call.rowWidth;
-      request.output.set(data.subarray(i * width, (i + 1) * width), sentence.row * width);
+      const row = data.subarray(i * width, (i + 1) * width);
+      const bad = firstNonFinite(row);
+      if (bad >= 0) {
+        const label = request.call.rowLabel?.(sentence.row) ?? `row ${sentence.row} of the call`;
+        this.#fail(request, new NonFiniteOutputError(sentence.row, row[bad], label, bad, width));
+        return;
+      }
+      request.output.set(row, sentence.row * width);
       if (--request.remaining === 0) {
         this.#settle(request);
         request.resolve(request.output);

@@ -129,6 +129,6 @@ describe('bert-embed tokenize', () => {
     const result = await runCli(['tokenize', '-m', MODEL, '--max-seq-len', '32'], { input: lines.join('\n') });
     expect(result.code).toBe(0);
     const records = jsonLines(result.stdout);
-    expect(records.map(({ tokens, ids, typeIds }) => ({ tokens, ids, typeIds }))).toEqual(encoder.tokenize(lines));
+    expect(records.map(({ tokens, ids, typeIds, offsets }) => ({ tokens, ids, typeIds, offsets }))).toEqual(encoder.tokenize(lines));
   });
 });

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { Encoder } from '../../encoder.js';
 import type { WordPieceTokenizer } from '../../tokenizer/index.js';
 import { addModelFlags, asFlagError, parseInteger, resolveModelDir } from '../encoder-flags.js';
+import { throwIfStopped } from '../run-control.js';
 
 interface BenchPoint {
   maxSeqLen: number;
@@ -43,7 +44,11 @@ async function measure(encoder: Encoder, sentences: string[], point: BenchPoint)
   const started = performance.now();
   await Promise.all(
     Array.from({ length: point.callers }, async () => {
-      while (next < batches.length) await encoder.encode(batches[next++]);
+      // A closed stdout (`bench | head`) stops the sweep between calls.
+      while (next < batches.length) {
+        throwIfStopped();
+        await encoder.encode(batches[next++]);
+      }
     }),
   );
   return (performance.now() - started) / 1000;

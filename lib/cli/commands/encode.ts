@@ -6,7 +6,10 @@ import { addInputFlags, checkReadable, inputOptionsFrom, totalLines, type InputF
 import { chunked, readSentences } from '../input/sentences.js';
 import type { SourceLine } from '../input/line-reader.js';
 import { OUTPUT_FORMATS, openVectorSink, outputFormatOf, type OutputFormat } from '../output/vector-sink.js';
+import { locateNonFinite } from '../non-finite.js';
+import { checkOutputIsNotInput, writeAllOrNothing } from '../output/byte-sink.js';
 import { createProgress } from '../progress.js';
+import { runSignal, stopOnSignals, throwIfStopped } from '../run-control.js';
 
 /** Sentences handed to the encoder at a time; the encoder keeps several chunks in flight. */
 const CHUNK = 256;
@@ -34,22 +37,26 @@ Examples:
 }
 
 async function runEncode(files: string[], flags: InputFlagValues & Record<string, unknown>): Promise<void> {
+  stopOnSignals();
   const sources = files.length > 0 ? files : ['-'];
   const input = inputOptionsFrom(sources, flags);
   const output = flags.output as string | undefined;
   const format = outputFormatOf(output, flags.format as OutputFormat | undefined);
   const options = encoderOptionsFrom(flags as EncoderFlagValues);
   checkReadable(sources);
+  checkOutputIsNotInput(output, sources);
 
   const modelDir = await resolveModelDir(flags as { model: string; revision: string; quiet?: boolean });
   const encoder = await Encoder.load(modelDir, options).catch((error: unknown) => {
     throw asFlagError(error);
   });
   try {
+    throwIfStopped();
     const rowShape = encoder.options.pooling === 'NONE' ? [encoder.options.maxSeqLen, encoder.dimension] : [encoder.dimension];
     const quiet = Boolean(flags.quiet);
     const progress = createProgress('sentences', quiet || !process.stderr.isTTY ? undefined : await totalLines(sources, input), quiet);
     const sink = await openVectorSink(output, format, rowShape, { withSource: sources.length > 1 });
+    const showTokens = Boolean(flags.showTokens);
     const places: SourceLine[][] = [];
     const texts = (async function* () {
       for await (const chunk of chunked(readSentences(sources, input), CHUNK)) {
@@ -57,12 +64,18 @@ async function runEncode(files: string[], flags: InputFlagValues & Record<string
         yield chunk.map((sentence) => sentence.text);
       }
     })();
-    for await (const embeddings of encoder.encodeStream(texts, { showTokens: Boolean(flags.showTokens) })) {
-      const chunk = places.shift()!;
-      await sink.write(embeddings, chunk);
-      progress.advance(chunk.length);
-    }
-    await sink.close();
+    await writeAllOrNothing(sink, async () => {
+      try {
+        for await (const embeddings of encoder.encodeStream(texts, { showTokens, signal: runSignal })) {
+          const chunk = places.shift()!;
+          await sink.write(embeddings, chunk);
+          progress.advance(chunk.length);
+        }
+      } catch (error) {
+        // The chunk that failed is the oldest not yet written.
+        throw await locateNonFinite(error, places[0] ?? [], (text) => encoder.encode([text], { showTokens, signal: runSignal }));
+      }
+    });
     progress.finish();
   } finally {
     await encoder.close();

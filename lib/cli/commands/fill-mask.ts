@@ -5,7 +5,7 @@ import type { FillMaskCandidate } from '../../heads/fill-mask.js';
 import { parseInteger } from '../encoder-flags.js';
 import type { SourceLine } from '../input/line-reader.js';
 import { addMaskedLmFlags, inOrderChunks, openMaskedLmRun, readSentences, sourceField, type MaskedLmFlags } from '../masked-lm.js';
-import { openByteSink } from '../output/byte-sink.js';
+import { openByteSink, writeAllOrNothing } from '../output/byte-sink.js';
 import { InputError, UsageError } from '../usage-error.js';
 
 type FillMaskFlags = MaskedLmFlags & { topK: number };
@@ -53,18 +53,19 @@ async function runFillMask(files: string[], flags: FillMaskFlags): Promise<void>
   try {
     if (topK > encoder.config.vocabSize) throw new UsageError(`--top-k must be at most the vocabulary size (${encoder.config.vocabSize}) but received ${topK}`);
     const sink = openByteSink(flags.output);
-    const withSource = sources.length > 1;
-    const chunks = inOrderChunks(withMasks(readSentences(sources, input), encoder), (texts, signal) => encoder.fillMask(texts, { topK, signal }), encoder.options.workers);
-    for await (const { places, results } of chunks) {
-      let text = '';
-      results.forEach((masks, i) => {
-        const lists = masks.map((candidates) => `[${candidates.map(candidateJson).join(',')}]`);
-        text += `{${sourceField(places[i], withSource)}"line":${places[i].line},"masks":[${lists.join(',')}]}\n`;
-      });
-      await sink.write(text);
-      progress.advance(places.length);
-    }
-    await sink.close();
+    await writeAllOrNothing(sink, async () => {
+      const withSource = sources.length > 1;
+      const chunks = inOrderChunks(withMasks(readSentences(sources, input), encoder), (texts, signal) => encoder.fillMask(texts, { topK, signal }), encoder.options.workers);
+      for await (const { places, results } of chunks) {
+        let text = '';
+        results.forEach((masks, i) => {
+          const lists = masks.map((candidates) => `[${candidates.map(candidateJson).join(',')}]`);
+          text += `{${sourceField(places[i], withSource)}"line":${places[i].line},"masks":[${lists.join(',')}]}\n`;
+        });
+        await sink.write(text);
+        progress.advance(places.length);
+      }
+    });
     progress.finish();
   } finally {
     await encoder.close();

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { SCORE_METRICS, type ScoreMetric, type SentenceScore } from '../../heads/masked-lm-scoring.js';
 import type { SourceLine } from '../input/line-reader.js';
 import { addMaskedLmFlags, inOrderChunks, openMaskedLmRun, readSentences, sourceField, type MaskedLmFlags } from '../masked-lm.js';
-import { openByteSink } from '../output/byte-sink.js';
+import { openByteSink, writeAllOrNothing } from '../output/byte-sink.js';
 
 export const SCORE_FORMATS = ['jsonl', 'tsv'] as const;
 type ScoreFormat = (typeof SCORE_FORMATS)[number];
@@ -63,24 +63,25 @@ async function runScore(files: string[], flags: ScoreFlags): Promise<void> {
   const { sources, input, encoder, progress } = await openMaskedLmRun(files, flags, 'score');
   try {
     const sink = openByteSink(flags.output);
-    const withSource = sources.length > 1;
-    let first = true;
-    const chunks = inOrderChunks(readSentences(sources, input), (texts, signal) => encoder.score(texts, { metric: flags.metric, signal }), encoder.options.workers);
-    for await (const { places, results } of chunks) {
-      let text = '';
-      results.forEach((score, i) => {
-        if (format === 'jsonl') {
-          text += jsonLine(score, places[i], withSource);
-          return;
-        }
-        if (!first) text += '\n';
-        first = false;
-        text += tsvBlock(score);
-      });
-      await sink.write(text);
-      progress.advance(places.length);
-    }
-    await sink.close();
+    await writeAllOrNothing(sink, async () => {
+      const withSource = sources.length > 1;
+      let first = true;
+      const chunks = inOrderChunks(readSentences(sources, input), (texts, signal) => encoder.score(texts, { metric: flags.metric, signal }), encoder.options.workers);
+      for await (const { places, results } of chunks) {
+        let text = '';
+        results.forEach((score, i) => {
+          if (format === 'jsonl') {
+            text += jsonLine(score, places[i], withSource);
+            return;
+          }
+          if (!first) text += '\n';
+          first = false;
+          text += tsvBlock(score);
+        });
+        await sink.write(text);
+        progress.advance(places.length);
+      }
+    });
     progress.finish();
   } finally {
     await encoder.close();

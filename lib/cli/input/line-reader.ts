@@ -3,6 +3,8 @@
  * is reported with its line number and memory stays one chunk plus one line, whatever the size.
  */
 import fs from 'node:fs';
+import type { Readable } from 'node:stream';
+import { runSignal, throwIfStopped } from '../run-control.js';
 import { InputError } from '../usage-error.js';
 
 export interface SourceLine {
@@ -16,7 +18,7 @@ export interface SourceLine {
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
-function openSource(source: string): NodeJS.ReadableStream {
+function openSource(source: string): Readable {
   return source === '-' ? process.stdin : fs.createReadStream(source);
 }
 
@@ -37,17 +39,27 @@ export async function* readLines(source: string): AsyncGenerator<SourceLine> {
       throw new InputError(source, line, 'invalid UTF-8');
     }
   };
-  for await (const chunk of openSource(source)) {
-    let bytes = chunk as Buffer;
-    for (let newline = bytes.indexOf(NEWLINE); newline >= 0; newline = bytes.indexOf(NEWLINE)) {
-      pending.push(bytes.subarray(0, newline));
-      const text = decode(pending.length === 1 ? pending[0] : Buffer.concat(pending));
-      yield { source, line, text };
-      pending = [];
-      bytes = bytes.subarray(newline + 1);
+  throwIfStopped();
+  const stream = openSource(source);
+  // A stopped run (a signal, a closed stdout) must not wait for more input, a terminal's included.
+  const stop = (): void => void stream.destroy(runSignal.reason as Error);
+  runSignal.addEventListener('abort', stop, { once: true });
+  try {
+    for await (const chunk of stream) {
+      let bytes = chunk as Buffer;
+      for (let newline = bytes.indexOf(NEWLINE); newline >= 0; newline = bytes.indexOf(NEWLINE)) {
+        pending.push(bytes.subarray(0, newline));
+        const text = decode(pending.length === 1 ? pending[0] : Buffer.concat(pending));
+        yield { source, line, text };
+        pending = [];
+        bytes = bytes.subarray(newline + 1);
+      }
+      if (bytes.length > 0) pending.push(bytes);
     }
-    if (bytes.length > 0) pending.push(bytes);
+  } finally {
+    runSignal.removeEventListener('abort', stop);
   }
+  throwIfStopped();
   if (pending.length > 0) {
     const text = decode(Buffer.concat(pending));
     yield { source, line, text };

@@ -13,6 +13,8 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export interface VectorSink {
   write(embeddings: Embeddings, places: SourceLine[]): Promise<void>;
   close(): Promise<void>;
+  /** gives up: an output file is not written (its temporary file is removed) */
+  discard(): Promise<void>;
 }
 
 /** `--format`, else the output file's extension, else JSON lines (stdout). */
@@ -52,6 +54,10 @@ class JsonLinesSink implements VectorSink {
   close(): Promise<void> {
     return this.bytes.close();
   }
+
+  discard(): Promise<void> {
+    return this.bytes.discard();
+  }
 }
 
 class RawFloatSink implements VectorSink {
@@ -63,6 +69,10 @@ class RawFloatSink implements VectorSink {
 
   close(): Promise<void> {
     return this.bytes.close();
+  }
+
+  discard(): Promise<void> {
+    return this.bytes.discard();
   }
 }
 
@@ -99,6 +109,11 @@ class NpySink implements VectorSink {
       for (const chunk of this.#held) await this.bytes.write(chunk);
     }
     await this.bytes.close();
+  }
+
+  discard(): Promise<void> {
+    this.#held.length = 0;
+    return this.bytes.discard();
   }
 }
 
