@@ -18,7 +18,9 @@ case "${1:-}" in
   *) echo "usage: bash scripts/setup.sh [--venv-only]" >&2; exit 2 ;;
 esac
 
-packages=(cmake g++ make libtorch-dev libdnnl-dev libopenblas0-pthread python3-torch python3-numpy python3-onnx python3-httpx python3-venv curl bsdutils)
+# nginx: test/deploy/nginx.test.ts runs deploy/nginx.conf in front of two servers (as a foreground process of its own,
+# under a temp prefix; Debian's package may also enable its own nginx.service on port 80 where systemd runs)
+packages=(cmake g++ make libtorch-dev libdnnl-dev libopenblas0-pthread python3-torch python3-numpy python3-onnx python3-httpx python3-venv curl bsdutils nginx)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
