@@ -4,24 +4,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BertEmbedError, Encoder, libtorchInfo } from '../../lib/index.js';
 import { makeFixtureDir, removeFixtureDir } from '../reference/helpers.js';
-import { checkpointDir } from '../helpers/checkpoints.js';
+import { changedCopy, checkpointDir, editConfig } from '../helpers/checkpoints.js';
 
 let scratch: string;
 let encoder: Encoder;
 
 /** A copy of the tiny checkpoint with one thing broken by `breakIt`. */
 function brokenCopy(name: string, breakIt: (dir: string) => void): string {
-  const dir = path.join(scratch, name);
-  fs.cpSync(checkpointDir('tiny'), dir, { recursive: true });
-  breakIt(dir);
-  return dir;
-}
-
-function editConfig(dir: string, edit: (config: Record<string, unknown>) => void): void {
-  const file = path.join(dir, 'config.json');
-  const config = JSON.parse(fs.readFileSync(file, 'utf8'));
-  edit(config);
-  fs.writeFileSync(file, JSON.stringify(config));
+  return changedCopy('tiny', path.join(scratch, name), breakIt);
 }
 
 beforeAll(async () => {

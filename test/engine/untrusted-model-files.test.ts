@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BertEmbedError, Encoder, WordPieceTokenizer } from '../../lib/index.js';
-import { checkpointDir, type CheckpointName } from '../helpers/checkpoints.js';
+import { changedCopy, checkpointDir, editConfig, type CheckpointName } from '../helpers/checkpoints.js';
 import { makeFixtureDir, PYTHON, removeFixtureDir } from '../reference/helpers.js';
 import { runCli } from '../cli/run-cli.js';
 
@@ -25,17 +25,7 @@ afterAll(() => removeFixtureDir(scratch));
 
 /** A copy of a checkpoint with one thing changed by `change`. */
 function copyOf(name: CheckpointName, change: (dir: string) => void): string {
-  const dir = path.join(scratch, `${name}-${++copies}`);
-  fs.cpSync(checkpointDir(name), dir, { recursive: true });
-  change(dir);
-  return dir;
-}
-
-function editConfig(dir: string, edit: (config: Record<string, unknown>) => void): void {
-  const file = path.join(dir, 'config.json');
-  const config = JSON.parse(fs.readFileSync(file, 'utf8'));
-  edit(config);
-  fs.writeFileSync(file, JSON.stringify(config));
+  return changedCopy(name, path.join(scratch, `${name}-${++copies}`), change);
 }
 
 interface Safetensors {

@@ -1,5 +1,6 @@
 // The random-weight checkpoints the engine tests share. test/setup/global.ts writes them once per
 // run into .fixtures/checkpoints/ (gitignored) with scripts/make-checkpoint.mjs.
+import fs from 'node:fs';
 import path from 'node:path';
 import { fixturesRoot, sharedModel } from '../reference/helpers.js';
 
@@ -81,4 +82,19 @@ export const checkpointsRoot = path.join(fixturesRoot, 'checkpoints');
 
 export function checkpointDir(name: CheckpointName): string {
   return path.join(checkpointsRoot, name);
+}
+
+/** A copy of a checkpoint in `dir`, with one thing changed by `change`. */
+export function changedCopy(name: CheckpointName, dir: string, change: (dir: string) => void): string {
+  fs.cpSync(checkpointDir(name), dir, { recursive: true });
+  change(dir);
+  return dir;
+}
+
+/** Rewrites the config.json of a checkpoint copy through `edit`. */
+export function editConfig(dir: string, edit: (config: Record<string, unknown>) => void): void {
+  const file = path.join(dir, 'config.json');
+  const config = JSON.parse(fs.readFileSync(file, 'utf8'));
+  edit(config);
+  fs.writeFileSync(file, JSON.stringify(config));
 }
