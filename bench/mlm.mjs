@@ -4,7 +4,9 @@
 //
 // Scoring: pseudo-log-likelihood, metric 'original' (one masked copy per token, every token but
 // [CLS]/[SEP] scored), of a fixed, evenly spaced subset of the STS-B test sentences; tokens scored per
-// second. Engines, each in its own process, one after the other, the same thread count for all:
+// second. Engines, each in its own process and kept open, the same thread count for all; they take
+// turns over --rounds rounds, each round a 1/rounds share of the sentences (every rounds-th one), so
+// that load from elsewhere on the shared host falls on all alike (the ratio of each round is shown):
 //   - ours: encoder.score(texts, { metric: 'original' }) in one call (float32, and dtype 'int8');
 //   - Python naive (bench/mlm_peer.py --mode naive, .venv/bin/python: torch + transformers): per
 //     sentence, all its masked copies in one BertForMaskedLM batch, full logits, log_softmax, pick;
@@ -28,12 +30,13 @@
 // The tables go to stdout and into BENCHMARKS.md between <!-- mlm --> and <!-- /mlm --> (unless
 // --print-only).
 //
-//   npx tsc -p tsconfig.json && node bench/mlm.mjs [--sentences 40] [--fill-seconds 15] [--concurrency 16] [--threads N] [--print-only]
-import { execFileSync } from 'node:child_process';
+//   npx tsc -p tsconfig.json && node bench/mlm.mjs [--sentences 40] [--rounds 4] [--fill-seconds 15] [--concurrency 16] [--threads N] [--print-only]
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { readStsPairs, repoRoot, sharedDir } from '../scripts/example-fixtures.mjs';
 import { makeCheckpoint } from '../scripts/make-checkpoint.mjs';
@@ -42,6 +45,7 @@ import { writeIntoBenchmarks } from './peer-engines.mjs';
 const { values: args } = parseArgs({
   options: {
     sentences: { type: 'string', default: '40' },
+    rounds: { type: 'string', default: '4' },
     'fill-seconds': { type: 'string', default: '15' },
     concurrency: { type: 'string', default: '16' },
     threads: { type: 'string', default: String(os.availableParallelism()) },
@@ -193,31 +197,51 @@ async function requestsPerSecond(run, texts, seconds, concurrency) {
   return { requests: done, seconds: (performance.now() - started) / 1000 };
 }
 
-/** One engine, in this process: figures as JSON on stdout. */
-async function runEngine(engine, job) {
-  const out = {};
+/** A scoring engine in this process: `score(texts)` gives each text's log-probabilities, token by token. */
+async function openScorer(engine) {
   if (engine === 'ours' || engine === 'ours int8') {
     const encoder = await openOurs(engine === 'ours' ? 'float32' : 'int8');
-    out.threads = `${encoder.options.threads} intra-op, ${encoder.options.blasThreads} BLAS`;
-    const logprobs = (scores) => scores.map((score) => score.tokens.map((token) => token.logprob));
-    const check = differences(job.check.logprobs, logprobs(await encoder.score(job.check.texts, { metric: 'original' })), engine);
-    [out.checkMaxDiff, out.checkMeanDiff] = [check.max, check.mean];
-    const started = performance.now();
-    const scores = await encoder.score(job.texts, { metric: 'original' });
-    out.seconds = (performance.now() - started) / 1000;
-    out.scored = scores.reduce((sum, score) => sum + score.tokens.length, 0);
-    await encoder.close();
-  } else if (engine === 'transformers.js') {
+    return {
+      threads: `${encoder.options.threads} intra-op, ${encoder.options.blasThreads} BLAS`,
+      score: async (texts) => (await encoder.score(texts, { metric: 'original' })).map((score) => score.tokens.map((token) => token.logprob)),
+      close: () => encoder.close(),
+    };
+  }
+  if (engine === 'transformers.js') {
     const opened = await openTransformersJs();
-    out.threads = `${threads} intra-op`;
-    out.checkMaxDiff = differences(job.check.logprobs, await transformersJsScore(opened, job.check.texts), engine).max;
-    if (out.checkMaxDiff > job.tolerance) throw new Error(`${engine}: a log-probability differs from ours by ${out.checkMaxDiff}: not timing`);
-    const started = performance.now();
-    const scores = await transformersJsScore(opened, job.texts);
-    out.seconds = (performance.now() - started) / 1000;
-    out.scored = scores.reduce((sum, row) => sum + row.length, 0);
-    await opened.pipe.dispose();
-  } else if (engine === 'fill') {
+    return { threads: `${threads} intra-op`, score: (texts) => transformersJsScore(opened, texts), close: () => opened.pipe.dispose() };
+  }
+  throw new Error(`unknown engine ${engine}`);
+}
+
+/**
+ * One engine kept open in this process, answering one JSON line per JSON line on stdin:
+ * {op: 'check', texts, logprobs} → differences to ours; {op: 'score', texts} → {seconds, scored};
+ * {op: 'exit'} → {threads, maxRssMiB}. (bench/mlm_peer.py --serve speaks the same.)
+ */
+async function serveEngine(engine) {
+  const scorer = await openScorer(engine);
+  const reply = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
+  for await (const line of readline.createInterface({ input: process.stdin })) {
+    const message = JSON.parse(line);
+    if (message.op === 'check') {
+      reply(differences(message.logprobs, await scorer.score(message.texts), engine));
+    } else if (message.op === 'score') {
+      const started = performance.now();
+      const scores = await scorer.score(message.texts);
+      reply({ seconds: (performance.now() - started) / 1000, scored: scores.reduce((sum, row) => sum + row.length, 0) });
+    } else {
+      await scorer.close();
+      reply({ threads: scorer.threads, maxRssMiB: process.resourceUsage().maxRSS / 1024 });
+      return;
+    }
+  }
+}
+
+/** The fill-mask comparison, in this process: figures as JSON on stdout. */
+async function runFill(job) {
+  const out = {};
+  {
     // Both engines in this process, taking turns in slices, so that load from elsewhere on the
     // shared host falls on both alike; the median slice counts.
     const encoder = await openOurs();
@@ -242,32 +266,38 @@ async function runEngine(engine, job) {
     }
     await encoder.close();
     await pipe.dispose();
-  } else {
-    throw new Error(`unknown engine ${engine}`);
   }
-  out.maxRssMiB = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(JSON.stringify(out));
 }
 
-function runChild(engine, job, work) {
-  const input = path.join(work, `${engine.replace(/\W+/g, '-')}.json`);
-  fs.writeFileSync(input, JSON.stringify(job));
-  if (engine.startsWith('Python')) {
-    const mode = engine === 'Python naive' ? 'naive' : 'gather';
-    return JSON.parse(
-      execFileSync(python, [path.join(repoRoot, 'bench', 'mlm_peer.py'), '--mode', mode, '--model', checkpoint, '--input', input, '--threads', String(threads)], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
+/** A scoring engine in a process of its own, kept open: `request(message)` answers one JSON line. */
+function startEngine(engine) {
+  const command = engine.startsWith('Python')
+    ? [python, [path.join(repoRoot, 'bench', 'mlm_peer.py'), '--mode', engine === 'Python naive' ? 'naive' : 'gather', '--model', checkpoint, '--threads', String(threads), '--max-length', String(MAX_SEQ_LEN), '--batch', String(BATCH)]]
+    : [process.execPath, [fileURLToPath(import.meta.url), '--engine', engine, '--threads', String(threads)]];
+  const child = spawn(command[0], command[1], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const waiting = [];
+  readline.createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.resolve(JSON.parse(line)));
+  child.on('exit', (code, signal) => {
+    for (const pending of waiting.splice(0)) pending.reject(new Error(`${engine} exited (${code ?? signal})`));
+  });
+  return {
+    engine,
+    request: (message) =>
+      new Promise((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        child.stdin.write(`${JSON.stringify(message)}\n`);
       }),
-    );
-  }
-  return JSON.parse(
-    execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--engine', engine, '--input', input, '--threads', String(threads), '--fill-seconds', args['fill-seconds'], '--concurrency', args.concurrency], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 1 << 26,
-    }),
-  );
+    kill: () => child.kill(),
+  };
+}
+
+/** The fill-mask child: both engines in one process (see runFill). */
+function fillChild(job, work) {
+  const input = path.join(work, 'fill.json');
+  fs.writeFileSync(input, JSON.stringify(job));
+  const argv = [fileURLToPath(import.meta.url), '--engine', 'fill', '--input', input, '--threads', String(threads), '--fill-seconds', args['fill-seconds'], '--concurrency', args.concurrency];
+  return JSON.parse(execFileSync(process.execPath, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
 }
 
 const ratio = (value) => `${value.toFixed(2)}×`;
@@ -279,29 +309,45 @@ async function main() {
   const loadAtStart = loadAverage();
   const all = stsTestSentences();
   const texts = evenlySpaced(all, Number(args.sentences));
-  const check = { texts: evenlySpaced(all.filter((s) => !texts.includes(s)), CHECK_COUNT) };
+  const checkTexts = { texts: evenlySpaced(all.filter((s) => !texts.includes(s)), CHECK_COUNT) };
   const masked = all.map(maskMiddleWord).filter((text) => text !== null);
   const fillTexts = evenlySpaced(masked, 400);
   const fillCheck = { texts: evenlySpaced(masked, CHECK_COUNT + 1).slice(1) };
 
   // Our float32 answers on the check texts: what every peer is held to.
   const encoder = await openOurs();
-  check.logprobs = (await encoder.score(check.texts, { metric: 'original' })).map((score) => score.tokens.map((token) => token.logprob));
+  checkTexts.logprobs = (await encoder.score(checkTexts.texts, { metric: 'original' })).map((score) => score.tokens.map((token) => token.logprob));
   fillCheck.candidates = (await encoder.fillMask(fillCheck.texts, { topK: TOP_K })).map((masks) => masks[0]);
   const tokenCounts = encoder.tokenize(texts).map((t) => t.ids.length);
   await encoder.close();
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'be-mlm-'));
-  const job = { texts, check, max_length: MAX_SEQ_LEN, batch: BATCH, tolerance: 1e-3 };
-  const scoring = ['ours', ...(args['skip-int8'] ? [] : ['ours int8']), 'Python naive', 'Python gather', 'transformers.js'];
+  const names = ['ours', ...(args['skip-int8'] ? [] : ['ours int8']), 'Python naive', 'Python gather', 'transformers.js'];
+  const engines = names.map(startEngine);
   const results = [];
-  for (const engine of scoring) {
-    const figures = runChild(engine, job, work);
-    if (engine !== 'ours int8' && !(figures.checkMaxDiff <= 1e-3)) throw new Error(`${engine}: check failed (${figures.checkMaxDiff})`);
-    results.push({ engine, ...figures });
-    console.error(`${engine}: ${figures.scored} tokens in ${figures.seconds.toFixed(1)} s, ${(figures.scored / figures.seconds).toFixed(1)} tokens/s, check max |Δ logprob| ${figures.checkMaxDiff.toExponential(1)}`);
+  try {
+    // Every engine's check (its warm-up too) before anything is timed.
+    for (const engine of engines) {
+      const check = await engine.request({ op: 'check', texts: checkTexts.texts, logprobs: checkTexts.logprobs });
+      console.error(`${engine.engine}: check max |Δ logprob| ${check.max.toExponential(1)}, mean ${check.mean.toExponential(1)}`);
+      if (engine.engine !== 'ours int8' && !(check.max <= 1e-3)) throw new Error(`${engine.engine}: a log-probability differs from ours by ${check.max}: not timing`);
+      results.push({ engine: engine.engine, check, rounds: [] });
+    }
+    // The engines take turns, a chunk of the sentences each per round.
+    const rounds = Number(args.rounds);
+    for (let round = 0; round < rounds; round++) {
+      const chunk = texts.filter((_, i) => i % rounds === round);
+      for (const [e, engine] of engines.entries()) {
+        const figures = await engine.request({ op: 'score', texts: chunk });
+        results[e].rounds.push(figures);
+        console.error(`round ${round + 1}: ${engine.engine} ${figures.scored} tokens in ${figures.seconds.toFixed(1)} s, ${(figures.scored / figures.seconds).toFixed(1)} tokens/s (load ${loadAverage()})`);
+      }
+    }
+    for (const [e, engine] of engines.entries()) Object.assign(results[e], await engine.request({ op: 'exit' }));
+  } finally {
+    for (const engine of engines) engine.kill();
   }
-  const fill = runChild('fill', { texts: fillTexts, check: fillCheck }, work);
+  const fill = fillChild({ texts: fillTexts, check: fillCheck }, work);
   for (const mode of ['concurrent', 'sequential']) {
     console.error(`fill-mask ${mode}: ours ${fill[mode].ours.map((r) => r.toFixed(1)).join(', ')}; transformers.js ${fill[mode]['transformers.js'].map((r) => r.toFixed(1)).join(', ')} requests/s`);
   }
@@ -310,23 +356,30 @@ async function main() {
 
   const date = new Date().toISOString().slice(0, 10);
   const cpuFamily = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^cpu family.*$/m)?.[0].replace(/\s+/g, ' ') ?? 'cpu family unknown';
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  for (const r of results) {
+    r.scored = r.rounds.reduce((sum, round) => sum + round.scored, 0);
+    r.seconds = r.rounds.reduce((sum, round) => sum + round.seconds, 0);
+  }
   const rate = (r) => r.scored / r.seconds;
-  const ours = rate(results[0]);
+  const [ours] = results;
   const python = results.find((r) => r.engine === 'Python naive');
+  const rounds = Number(args.rounds);
   const lines = [
     `bert-base-uncased shape (random weights, BertForMaskedLM head), metric 'original', ${texts.length} STS-B test sentences ` +
-      `(${tokenCounts.reduce((a, b) => a + b, 0)} tokens with [CLS]/[SEP], ${results[0].scored} scored), maxSeqLen ${MAX_SEQ_LEN}, ` +
-      `${threads} threads for every engine, ${os.availableParallelism()} cores (${os.cpus()[0].model.trim()}, ${cpuFamily}), one timed pass each, ${date}; ` +
+      `(${tokenCounts.reduce((a, b) => a + b, 0)} tokens with [CLS]/[SEP], ${ours.scored} scored), maxSeqLen ${MAX_SEQ_LEN}, ` +
+      `${threads} threads for every engine, ${os.availableParallelism()} cores (${os.cpus()[0].model.trim()}, ${cpuFamily}), ` +
+      `each engine in its own process, the engines taking turns over ${rounds} rounds of 1/${rounds} of the sentences each, ${date}; ` +
       `${python.versions}; 1-minute load average ${loadAtStart} at the start, ${loadAtEnd} at the end (the host is shared)`,
     '',
-    '| engine | tokens scored/s | ours ÷ engine | time | check: max \\|Δ logprob\\| to ours fp32 | peak RSS |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| engine | tokens scored/s | ours ÷ engine | ours ÷ engine, per round | time | check: max \\|Δ logprob\\| to ours fp32 | threads | peak RSS |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of results) {
-    const check = r.engine === 'ours int8' ? `${r.checkMaxDiff.toFixed(2)} (mean ${r.checkMeanDiff.toFixed(2)}; int8 is not held to 1e-3)` : r.checkMaxDiff.toExponential(1);
-    lines.push(`| ${r.engine} | ${rate(r).toFixed(1)} | ${ratio(ours / rate(r))} | ${r.seconds.toFixed(1)} s | ${check} | ${r.maxRssMiB.toFixed(0)} MiB |`);
+    const perRound = r.rounds.map((round, i) => ratio(ours.rounds[i].scored / ours.rounds[i].seconds / (round.scored / round.seconds))).join(', ');
+    const check = r.engine === 'ours int8' ? `${r.check.max.toFixed(2)} (mean ${r.check.mean.toFixed(2)}; int8 is not held to 1e-3)` : r.check.max.toExponential(1);
+    lines.push(`| ${r.engine} | ${rate(r).toFixed(1)} | ${ratio(rate(ours) / rate(r))} | ${perRound} | ${r.seconds.toFixed(1)} s | ${check} | ${r.threads} | ${r.maxRssMiB.toFixed(0)} MiB |`);
   }
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   lines.push(
     '',
     `fill-mask, one text with one [MASK] per request, top ${TOP_K}, ${fillTexts.length} STS-B test sentences cycled; ours and transformers.js ` +
@@ -345,5 +398,6 @@ async function main() {
   if (!args['print-only']) writeIntoBenchmarks('mlm', table);
 }
 
-if (args.engine) await runEngine(args.engine, JSON.parse(fs.readFileSync(args.input, 'utf8')));
+if (args.engine === 'fill') await runFill(JSON.parse(fs.readFileSync(args.input, 'utf8')));
+else if (args.engine) await serveEngine(args.engine);
 else await main();

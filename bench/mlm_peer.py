@@ -2,10 +2,12 @@
 """The Python peers of bench/mlm.mjs: pseudo-log-likelihood scoring (metric 'original': one masked copy per token,
 every token but [CLS]/[SEP]) with Hugging Face transformers' BertForMaskedLM, run with .venv/bin/python.
 
-usage: .venv/bin/python bench/mlm_peer.py --mode naive|gather --model CHECKPOINT_DIR --input FILE [--threads N]
-input FILE (JSON): {"texts": [...timed...], "check": {"texts": [...], "logprobs": [[ours, per scored token]]},
-                    "max_length": 128, "batch": 32, "tolerance": 1e-3}
-stdout: one JSON object (transformers' own messages go to stderr).
+usage: .venv/bin/python bench/mlm_peer.py --mode naive|gather --model CHECKPOINT_DIR [--threads N] [--max-length 128]
+       [--batch 32]
+Kept open by bench/mlm.mjs: one JSON line on stdout per JSON line on stdin (transformers' own messages go to stderr):
+  {"op": "check", "texts": [...], "logprobs": [[ours, per scored token]]} -> {"max", "mean"}: |difference| to ours
+  {"op": "score", "texts": [...]} -> {"seconds", "scored"}: the timed part
+  {"op": "exit"} -> {"threads", "versions", "maxRssMiB"}
 
 naive:  the straightforward way. Per sentence, all its masked copies in one batch through BertForMaskedLM: full
         logits [copies, T, vocab], log_softmax over the vocabulary, the target's entry picked at each copy's mask.
@@ -13,8 +15,8 @@ gather: the gather-before-the-head trick of awslabs/mlm-scoring (Salazar et al. 
         sorted by length, `batch` at a time (padded, attention-masked): model.bert on the batch, the hidden state at
         each copy's masked position gathered, only those through model.cls, log_softmax, the target picked.
 Both tokenize with BertTokenizerFast (truncation at max_length) inside the timed part, under inference_mode, with
-torch.set_num_threads(--threads). The check texts are scored first (also the warm-up); when any token's
-log-probability is more than `tolerance` away from ours the script exits with status 3 before timing anything.
+torch.set_num_threads(--threads). bench/mlm.mjs sends the check first (also the warm-up) and stops the run before
+any timing when a log-probability is more than 1e-3 away from ours.
 """
 
 import argparse
@@ -30,6 +32,9 @@ os.environ.setdefault('TRANSFORMERS_VERBOSITY', 'error')
 import torch  # noqa: E402
 import transformers  # noqa: E402
 from transformers import BertForMaskedLM, BertTokenizerFast  # noqa: E402
+from transformers.utils import logging as hf_logging  # noqa: E402
+
+hf_logging.disable_progress_bar()
 
 
 def copies_of(tokenizer, texts, max_length):
@@ -86,37 +91,40 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--mode', choices=['naive', 'gather'], required=True)
     parser.add_argument('--model', required=True)
-    parser.add_argument('--input', required=True)
     parser.add_argument('--threads', type=int, default=os.cpu_count())
+    parser.add_argument('--max-length', type=int, default=128)
+    parser.add_argument('--batch', type=int, default=32)
     args = parser.parse_args()
-    job = json.load(open(args.input))
     torch.set_num_threads(args.threads)
     model = BertForMaskedLM.from_pretrained(args.model, dtype=torch.float32).eval()
     tokenizer = BertTokenizerFast.from_pretrained(args.model)
     score = score_naive if args.mode == 'naive' else score_gather
-    max_length, batch = job.get('max_length', 128), job.get('batch', 32)
+
+    def reply(value):
+        sys.stdout.write(json.dumps(value) + '\n')
+        sys.stdout.flush()
+
     with torch.inference_mode():
-        check = score(model, tokenizer, job['check']['texts'], max_length, batch)
-        worst = 0.0
-        for theirs, ours in zip(check, job['check']['logprobs']):
-            if len(theirs) != len(ours):
-                sys.exit(f'mlm_peer.py {args.mode}: {len(theirs)} scored tokens where ours has {len(ours)}')
-            worst = max([worst] + [abs(a - b) for a, b in zip(theirs, ours)])
-        if worst > job.get('tolerance', 1e-3):
-            print(f'mlm_peer.py {args.mode}: a log-probability differs from ours by {worst}: not timing', file=sys.stderr)
-            sys.exit(3)
-        started = time.perf_counter()
-        scored = score(model, tokenizer, job['texts'], max_length, batch)
-        seconds = time.perf_counter() - started
-    print(json.dumps({
-        'seconds': seconds,
-        'scored': sum(len(s) for s in scored),
-        'checkMaxDiff': worst,
-        'threads': torch.get_num_threads(),
-        'attention': model.config._attn_implementation,
-        'versions': f'torch {torch.__version__}, transformers {transformers.__version__}',
-        'maxRssMiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }))
+        for line in sys.stdin:
+            message = json.loads(line)
+            if message['op'] == 'check':
+                differences = []
+                for theirs, ours in zip(score(model, tokenizer, message['texts'], args.max_length, args.batch), message['logprobs']):
+                    if len(theirs) != len(ours):
+                        sys.exit(f'mlm_peer.py {args.mode}: {len(theirs)} scored tokens where ours has {len(ours)}')
+                    differences += [abs(a - b) for a, b in zip(theirs, ours)]
+                reply({'max': max(differences), 'mean': sum(differences) / len(differences)})
+            elif message['op'] == 'score':
+                started = time.perf_counter()
+                scored = score(model, tokenizer, message['texts'], args.max_length, args.batch)
+                reply({'seconds': time.perf_counter() - started, 'scored': sum(len(s) for s in scored)})
+            else:
+                reply({
+                    'threads': f'{torch.get_num_threads()} intra-op ({model.config._attn_implementation} attention)',
+                    'versions': f'torch {torch.__version__}, transformers {transformers.__version__}',
+                    'maxRssMiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                })
+                return
 
 
 if __name__ == '__main__':
