@@ -38,7 +38,7 @@ async function* withMasks(sentences: AsyncIterable<SourceLine>, encoder: Encoder
   const { maskToken } = encoder.tokenizer.config;
   const maskId = encoder.tokenizer.tokenToId(maskToken);
   for await (const sentence of sentences) {
-    const [{ ids }] = encoder.tokenize([sentence.text]);
+    const { ids } = encoder.tokenizer.encode(sentence.text, undefined, { maxLength: encoder.options.maxSeqLen });
     if (maskId === undefined || !ids.includes(maskId)) {
       throw new InputError(sentence.source, sentence.line, `no ${maskToken} within the first ${encoder.options.maxSeqLen} tokens; fill-mask needs one in every line`);
     }
