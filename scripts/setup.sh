@@ -2,9 +2,9 @@
 # Sets up a fresh Debian/Ubuntu machine: installs the system packages that are missing
 # (compiler, cmake, libtorch, the headers of its oneDNN, a fast BLAS; for the tests and benchmarks:
 # python torch, numpy and onnx, python httpx as a socket client, curl, and script(1) from bsdutils
-# for a pseudo-terminal, python3-venv), creates the Python virtual environment .venv/ (Hugging Face transformers on
-# a CPU torch: the reference of the masked-LM tests), then installs the npm packages, builds the addon and compiles
-# the TypeScript.
+# for a pseudo-terminal, python3-venv), creates the Python virtual environment .venv/ (a CPU torch 2.x with Hugging Face
+# transformers, sentence-transformers and onnxruntime: the tests' ground truth and the benchmarks' Python peers),
+# then installs the npm packages, builds the addon and compiles the TypeScript.
 #
 #   bash scripts/setup.sh              everything
 #   bash scripts/setup.sh --venv-only  only the Debian packages and .venv/
@@ -33,11 +33,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# .venv/: Debian's python3 with torch (CPU build), transformers, safetensors, numpy and onnx from pip. Skipped when
+# .venv/: Debian's python3 with torch (CPU build), transformers, sentence-transformers, onnxruntime, safetensors, numpy
+# and onnx from pip. Skipped when
 # they all import already. pip reads its usual configuration (pip.conf, PIP_* variables); where that names extra
 # indexes, the first becomes the index (so pip never waits on an unreachable pypi.org) and a CPU torch wheel found in
 # the find-links folders is installed as a file (a plain `torch` would resolve to the much larger CUDA build).
-venv_modules=(torch transformers safetensors numpy onnx)
+venv_modules=(torch transformers sentence_transformers onnxruntime safetensors numpy onnx)
 pip_setting() { # $1: environment variable, $2: pip config key; the variable wins, as in pip
   if [ -n "${!1:-}" ]; then echo "${!1}"; else .venv/bin/python -m pip config get "$2" 2>/dev/null || true; fi
 }
@@ -75,11 +76,11 @@ setup_venv() {
   done
   # No local CPU wheel and no index of our own (plain pypi.org, whose torch is the CUDA build): PyTorch's CPU index.
   if [ "${torch[0]}" = torch ] && [ -z "$index" ]; then torch+=(--index-url https://download.pytorch.org/whl/cpu); fi
-  echo "setup: installing ${torch[0]##*/} transformers safetensors numpy onnx into .venv"
+  echo "setup: installing ${torch[0]##*/} transformers sentence-transformers onnxruntime safetensors numpy onnx into .venv"
   # (pip 23 warns once per package missing from a file:// index: drop that noise)
   local noise='is ignored: it is neither a file nor a directory'
   "$py" -m pip "${args[@]}" "${torch[@]}" 2> >(grep -v "$noise" >&2)
-  "$py" -m pip "${args[@]}" transformers safetensors numpy onnx 2> >(grep -v "$noise" >&2)
+  "$py" -m pip "${args[@]}" transformers sentence-transformers onnxruntime safetensors numpy onnx 2> >(grep -v "$noise" >&2)
   versions=$("$py" -c "$import_all")
   echo "setup: .venv ready ($versions)"
 }

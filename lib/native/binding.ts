@@ -133,11 +133,21 @@ function explainLoadFailure(error: unknown): BertEmbedError {
   );
 }
 
+/**
+ * The addon: BERT_EMBED_ADDON names a built `bert_embed_native.node` (say, one built against another
+ * libtorch into a second build folder), else node-gyp-build picks build/Release or a prebuild.
+ */
+function loadAddon(): NativeBinding {
+  const explicit = process.env.BERT_EMBED_ADDON;
+  if (explicit) return require(path.resolve(explicit)) as NativeBinding;
+  return nodeGypBuild(packageRoot) as NativeBinding;
+}
+
 /** Loads the addon on first use, so that tokenizer-only users never need libtorch. */
 export function nativeBinding(): NativeBinding {
   if (!binding) {
     try {
-      binding = nodeGypBuild(packageRoot) as NativeBinding;
+      binding = loadAddon();
     } catch (error) {
       throw explainLoadFailure(error);
     }
