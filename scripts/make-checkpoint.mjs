@@ -9,13 +9,13 @@
 //      --type-vocab 2 --act gelu --eps 1e-12 --vocab-size N --set key=jsonValue ...] [--mlm-head [--untied-decoder]]
 //     [--head-std X] [--quiet]
 //
-// --mlm-head adds BertForMaskedLM's head under its Hugging Face names, never prefixed (HF stores the encoder as
-// `bert.*` and the head as `cls.*`): cls.predictions.transform.dense.weight [H,H] / .bias [H],
-// cls.predictions.transform.LayerNorm.weight / .bias [H] (gamma / beta with --legacy-layernorm), cls.predictions.bias
-// [V]; config.json gets "architectures": ["BertForMaskedLM"]. The decoder is tied, as in BERT: its weight is the word
-// embeddings and its bias cls.predictions.bias. --untied-decoder (implies --mlm-head) also writes
-// cls.predictions.decoder.weight [V,H] and cls.predictions.decoder.bias [V] (its own values, not a copy of
-// cls.predictions.bias: Hugging Face's logits use decoder.bias when it is present) and "tie_word_embeddings": false.
+// The tensor names (BertModel's, and BertForMaskedLM's head's) come from scripts/bert-tensor-names.json, which the
+// Python and TypeScript readers of these checkpoints share. --mlm-head adds BertForMaskedLM's head, never prefixed (HF
+// stores the encoder as `bert.*` and the head as `cls.*`): the transform's dense and LayerNorm (gamma / beta with
+// --legacy-layernorm) and the output bias [V]; config.json gets "architectures": ["BertForMaskedLM"]. The decoder is
+// tied, as in BERT: its weight is the word embeddings and its bias the output bias. --untied-decoder (implies
+// --mlm-head) also writes the decoder's own weight [V,H] and bias [V] (its own values, not a copy of the output bias:
+// Hugging Face's logits use the decoder's bias when it is present) and "tie_word_embeddings": false.
 // --head-std sets the std of the cls.* tensors (default: --std).
 //
 // Values are deterministic: every tensor has its own PRNG stream seeded from (seed, canonical tensor name), where the
@@ -28,6 +28,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bertTensors } from './bert-tensor-names.mjs';
 
 const CHUNK_ELEMENTS = 1 << 20; // 4 MiB of float32 per write
 const DTYPE_BYTES = { F32: 4, F16: 2, BF16: 2 };
@@ -195,56 +196,13 @@ export function createNormalGenerator(seed, stream = '') {
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * The list of tensors of a BertModel checkpoint (plus BertForMaskedLM's head with mlmHead), in write order.
+ * The list of tensors of a BertModel checkpoint (plus BertForMaskedLM's head with mlmHead), in write order: the names
+ * come from scripts/bert-tensor-names.json (through bert-tensor-names.mjs), the one place they are spelled.
  * Each: { name (as written), canonical (no prefix, .weight/.bias names), shape,
  *         kind: 'normal'|'layernorm-weight'|'position-ids', head: whether it is one of the cls.* tensors }.
  */
 export function planTensors(config, { prefix = '', legacyLayerNorm = false, includePositionIds = false, mlmHead = false, untiedDecoder = false } = {}) {
-  const H = config.hidden_size;
-  const I = config.intermediate_size;
-  const V = config.vocab_size;
-  const P = config.max_position_embeddings;
-  const TV = config.type_vocab_size;
-  const L = config.num_hidden_layers;
-  const tensors = [];
-  const lnName = (base, which) => (legacyLayerNorm ? `${base}.${which === 'weight' ? 'gamma' : 'beta'}` : `${base}.${which}`);
-  const add = (canonical, shape, kind = 'normal', written = canonical) => {
-    const head = canonical.startsWith('cls.');
-    tensors.push({ name: head ? written : prefix + written, canonical, shape, kind, head });
-  };
-  const addLinear = (base, out, inp) => {
-    add(`${base}.weight`, [out, inp]);
-    add(`${base}.bias`, [out]);
-  };
-  const addLayerNorm = (base) => {
-    add(`${base}.weight`, [H], 'layernorm-weight', lnName(base, 'weight'));
-    add(`${base}.bias`, [H], 'normal', lnName(base, 'bias'));
-  };
-  // int64 first: offset 0 keeps it 8-byte aligned whatever the float dtype.
-  if (includePositionIds) add('embeddings.position_ids', [1, P], 'position-ids');
-  add('embeddings.word_embeddings.weight', [V, H]);
-  add('embeddings.position_embeddings.weight', [P, H]);
-  add('embeddings.token_type_embeddings.weight', [TV, H]);
-  addLayerNorm('embeddings.LayerNorm');
-  for (let i = 0; i < L; i++) {
-    const p = `encoder.layer.${i}`;
-    addLinear(`${p}.attention.self.query`, H, H);
-    addLinear(`${p}.attention.self.key`, H, H);
-    addLinear(`${p}.attention.self.value`, H, H);
-    addLinear(`${p}.attention.output.dense`, H, H);
-    addLayerNorm(`${p}.attention.output.LayerNorm`);
-    addLinear(`${p}.intermediate.dense`, I, H);
-    addLinear(`${p}.output.dense`, H, I);
-    addLayerNorm(`${p}.output.LayerNorm`);
-  }
-  addLinear('pooler.dense', H, H);
-  if (mlmHead || untiedDecoder) {
-    addLinear('cls.predictions.transform.dense', H, H);
-    addLayerNorm('cls.predictions.transform.LayerNorm');
-    add('cls.predictions.bias', [V]);
-    if (untiedDecoder) addLinear('cls.predictions.decoder', V, H);
-  }
-  return tensors;
+  return bertTensors(config, { prefix, legacyLayerNorm, includePositionIds, pooler: true, mlmHead, untiedDecoder });
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -24,6 +24,9 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bert_tensor_names as names  # noqa: E402  (scripts/bert-tensor-names.json: the tensor names, spelled once)
+
 CHECK_TOLERANCE = 1e-5
 
 
@@ -242,28 +245,16 @@ class BertModel(nn.Module):
 # ---------------------------------------------------------------------------------------------------------------------
 
 def normalize_state_dict(tensors):
-    """Strip a model prefix ('bert.' or any '<x>.' before 'embeddings.word_embeddings.weight') and map gamma/beta."""
-    anchor = 'embeddings.word_embeddings.weight'
-    prefix = None
-    if anchor in tensors:
-        prefix = ''
-    else:
-        for name in tensors:
-            if name.endswith('.' + anchor):
-                prefix = name[: len(name) - len(anchor)]
-                break
+    """Strip a model prefix ('bert.' or any '<x>.' before the word embeddings' name) and map gamma/beta; the names come
+    from scripts/bert-tensor-names.json."""
+    prefix = names.detect_prefix(tensors)
     if prefix is None:
-        raise ValueError('checkpoint has no embeddings.word_embeddings.weight')
+        raise ValueError(f'checkpoint has no {names.WORD_EMBEDDINGS}')
     out = {}
     for name, t in tensors.items():
-        if not name.startswith(prefix):
+        if not name.startswith(prefix) or names.is_head(name):
             continue  # e.g. cls.predictions.* of a BertForMaskedLM checkpoint
-        key = name[len(prefix):]
-        if key.endswith('LayerNorm.gamma'):
-            key = key[: -len('gamma')] + 'weight'
-        elif key.endswith('LayerNorm.beta'):
-            key = key[: -len('beta')] + 'bias'
-        out[key] = t
+        out[names.canonical(name, prefix)] = t
     return out, prefix
 
 
@@ -279,7 +270,7 @@ def load_model(checkpoint_dir):
     config.setdefault('max_position_embeddings', 512)
     raw = read_safetensors(os.path.join(checkpoint_dir, 'model.safetensors'))
     state, _ = normalize_state_dict(raw)
-    state.pop('embeddings.position_ids', None)  # our buffer is non-persistent (always arange)
+    state.pop(names.POSITION_IDS, None)  # our buffer is non-persistent (always arange)
     model = BertModel(config)
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
@@ -289,7 +280,7 @@ def load_model(checkpoint_dir):
               file=sys.stderr)
         for k in unexpected:
             state.pop(k)
-    if any(not k.startswith('pooler.') for k in missing):
+    if any(not k.startswith(names.POOLER + '.') for k in missing):
         raise ValueError(f'checkpoint lacks tensors: {missing}')
     if missing:
         print('trace-hf-style: checkpoint has no pooler; pooler weights set to zero', file=sys.stderr)

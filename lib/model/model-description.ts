@@ -49,6 +49,9 @@ export function describeModel(modelPath: unknown, options?: EncoderOptions): Mod
   const defaults = readingModelFiles(files.dir, () => readModelDefaults(files));
   // The caller's options, checked against the model: their errors are the caller's.
   const resolved = resolveEncoderOptions(options, config, defaults, cpuKernels());
+  if (defaults.unsupportedPooling && (options as { pooling?: unknown } | undefined)?.pooling === undefined) {
+    throw new BertEmbedError(`${defaults.unsupportedPooling}; pass the pooling option to load it with another`, 'ERR_MODEL_CONFIG');
+  }
   const tokenizer = readingModelFiles(files.dir, () => WordPieceTokenizer.fromModelDir(files.dir));
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new BertEmbedError(

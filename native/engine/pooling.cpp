@@ -68,6 +68,17 @@ torch::Tensor poolHiddenStates(const std::vector<torch::Tensor>& hiddenStates, c
     }
     parts.push_back(poolLayer(hiddenStates[layer].to(torch::kFloat32), attentionMask, pooled, spec));
   }
+  if (spec.strategy == PoolingStrategy::ReduceMeanMax && parts.size() > 1) {
+    // bert-as-service joins the layers first, then pools: every layer's mean, then every layer's max.
+    std::vector<torch::Tensor> means, maxes;
+    for (const auto& part : parts) {
+      auto halves = part.chunk(2, -1);
+      means.push_back(halves[0]);
+      maxes.push_back(halves[1]);
+    }
+    means.insert(means.end(), maxes.begin(), maxes.end());
+    parts = std::move(means);
+  }
   auto vectors = torch::cat(parts, -1);
   if (spec.normalize) vectors = vectors / vectors.norm(2, -1, true).clamp_min(1e-12);
   if (spec.strategy == PoolingStrategy::None && vectors.size(1) < spec.outputSeqLen) {

@@ -11,6 +11,7 @@ import { BertEmbedError } from '../../lib/errors.js';
 import { readBertConfig } from '../../lib/model/bert-config.js';
 import { indexSafetensors, safetensorsElementCount } from '../../lib/model/safetensors-index.js';
 import type { NativeBertConfig, NativeTensorLocation } from '../../lib/native/binding.js';
+import { bertTensors as sharedBertTensors, isHeadTensor } from '../../scripts/bert-tensor-names.mjs';
 import { expectDocumentedError, fuzzParameters, tempDir } from './arbitraries.js';
 
 let dir: string;
@@ -43,42 +44,18 @@ const CONFIG: NativeBertConfig = {
   hiddenAct: 'gelu',
 };
 
-/** Hugging Face's names and shapes for CONFIG (BertModel, and optionally BertForMaskedLM's head). */
+/** Hugging Face's names and shapes for CONFIG (BertModel without its pooler, and optionally BertForMaskedLM's head),
+ * from scripts/bert-tensor-names.json. */
 function bertTensors(config: NativeBertConfig, head: boolean): [string, number[]][] {
-  const { vocabSize: v, hiddenSize: h, intermediateSize: i } = config;
-  const tensors: [string, number[]][] = [
-    ['embeddings.word_embeddings.weight', [v, h]],
-    ['embeddings.position_embeddings.weight', [config.maxPositions, h]],
-    ['embeddings.token_type_embeddings.weight', [config.typeVocabSize, h]],
-    ['embeddings.LayerNorm.weight', [h]],
-    ['embeddings.LayerNorm.bias', [h]],
-  ];
-  for (let layer = 0; layer < config.numLayers; layer++) {
-    const p = `encoder.layer.${layer}.`;
-    for (const projection of ['query', 'key', 'value']) tensors.push([`${p}attention.self.${projection}.weight`, [h, h]], [`${p}attention.self.${projection}.bias`, [h]]);
-    tensors.push(
-      [`${p}attention.output.dense.weight`, [h, h]],
-      [`${p}attention.output.dense.bias`, [h]],
-      [`${p}attention.output.LayerNorm.weight`, [h]],
-      [`${p}attention.output.LayerNorm.bias`, [h]],
-      [`${p}intermediate.dense.weight`, [i, h]],
-      [`${p}intermediate.dense.bias`, [i]],
-      [`${p}output.dense.weight`, [h, i]],
-      [`${p}output.dense.bias`, [h]],
-      [`${p}output.LayerNorm.weight`, [h]],
-      [`${p}output.LayerNorm.bias`, [h]],
-    );
-  }
-  if (head) {
-    tensors.push(
-      ['cls.predictions.transform.dense.weight', [h, h]],
-      ['cls.predictions.transform.dense.bias', [h]],
-      ['cls.predictions.transform.LayerNorm.weight', [h]],
-      ['cls.predictions.transform.LayerNorm.bias', [h]],
-      ['cls.predictions.bias', [v]],
-    );
-  }
-  return tensors;
+  const configJson = {
+    vocab_size: config.vocabSize,
+    hidden_size: config.hiddenSize,
+    num_hidden_layers: config.numLayers,
+    intermediate_size: config.intermediateSize,
+    max_position_embeddings: config.maxPositions,
+    type_vocab_size: config.typeVocabSize,
+  };
+  return sharedBertTensors(configJson, { pooler: false, mlmHead: head }).map((t) => [t.name, t.shape]);
 }
 
 const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2 };
@@ -94,7 +71,7 @@ function validLayout(tensors: [string, number[]][], dtype: string, prefix: strin
   let offset = 0;
   for (const [name, shape] of tensors) {
     const bytes = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
-    header[`${name.startsWith('cls.') ? '' : prefix}${name}`] = { dtype, shape, data_offsets: [offset, offset + bytes] };
+    header[`${isHeadTensor(name) ? '' : prefix}${name}`] = { dtype, shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   return { header, dataBytes: offset };

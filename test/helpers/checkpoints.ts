@@ -2,6 +2,7 @@
 // run into .fixtures/checkpoints/ (gitignored) with scripts/make-checkpoint.mjs.
 import fs from 'node:fs';
 import path from 'node:path';
+import { ENCODER_PREFIX } from '../../scripts/bert-tensor-names.mjs';
 import { fixturesRoot, sharedModel } from '../reference/helpers.js';
 
 export interface CheckpointRecipe {
@@ -34,7 +35,7 @@ export const CHECKPOINTS = {
     seed: 14,
     std: 0.1,
     dtype: 'F16',
-    prefix: 'bert.',
+    prefix: ENCODER_PREFIX,
     includePositionIds: true,
     overrides: { hidden_size: 96, num_attention_heads: 3, num_hidden_layers: 2, intermediate_size: 200, hidden_act: 'gelu_new' },
   },
@@ -63,7 +64,7 @@ export const CHECKPOINTS = {
     seed: 22,
     std: 0.15,
     mlmHead: true,
-    prefix: 'bert.',
+    prefix: ENCODER_PREFIX,
     legacyLayerNorm: true,
     overrides: { hidden_size: 96, num_attention_heads: 3, num_hidden_layers: 3, intermediate_size: 200, hidden_act: 'gelu_new' },
   },

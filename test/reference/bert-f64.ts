@@ -6,6 +6,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openSafetensors, type SafetensorsFile } from './safetensors-reader.js';
 import type { BertConfigJson } from '../../scripts/make-checkpoint.mjs';
+import {
+  BERT_TENSOR_NAMES,
+  TIED_TO,
+  WORD_EMBEDDINGS,
+  detectEncoderPrefix,
+  isHeadTensor,
+  layerModuleName,
+  layerNormParameters,
+  type LayerRole,
+} from '../../scripts/bert-tensor-names.mjs';
 
 /** config.json as the fixture script writes it; the reference reads only the standard BERT fields. */
 export type BertConfigLike = BertConfigJson & { position_embedding_type?: string };
@@ -174,12 +184,11 @@ export function activationFunction(name: string): (x: number) => number {
 // ---------------------------------------------------------------------------------------------------------------
 
 function detectPrefix(st: SafetensorsFile): string {
-  const suffix = 'embeddings.word_embeddings.weight';
-  if (st.has(suffix)) return '';
-  if (st.has(`bert.${suffix}`)) return 'bert.';
-  const found = st.names.find((n) => n.endsWith(`.${suffix}`));
-  if (found) return found.slice(0, found.length - suffix.length);
-  throw new Error('reference: no embeddings.word_embeddings.weight in the checkpoint');
+  try {
+    return detectEncoderPrefix(st.names);
+  } catch (error) {
+    throw new Error(`reference: ${(error as Error).message}`);
+  }
 }
 
 /** Load a checkpoint directory (config.json + model.safetensors) as float64. */
@@ -197,8 +206,11 @@ export function loadReferenceModel(checkpointDir: string): ReferenceModel {
     throw new Error(`reference: position_embedding_type ${config.position_embedding_type} is not supported`);
   }
 
+  // Tensor names from scripts/bert-tensor-names.json; the head's never carry the encoder's prefix (BertForMaskedLM:
+  // bert.* and cls.*).
+  const written = (name: string) => (isHeadTensor(name) ? name : prefix + name);
   const tensor = (name: string, shape: number[]): Float64Array => {
-    const full = prefix + name;
+    const full = written(name);
     const t = st.read(full);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new Error(`reference: ${full} has shape [${t.shape}], expected [${shape}]`);
@@ -212,34 +224,23 @@ export function loadReferenceModel(checkpointDir: string): ReferenceModel {
     inFeatures: inp,
   });
   const layerNorm = (name: string): ReferenceLayerNorm => {
-    if (st.has(`${prefix}${name}.weight`)) return { weight: tensor(`${name}.weight`, [H]), bias: tensor(`${name}.bias`, [H]) };
-    return { weight: tensor(`${name}.gamma`, [H]), bias: tensor(`${name}.beta`, [H]) };
-  };
-  // The head's names never carry the encoder's prefix (BertForMaskedLM: bert.* and cls.*).
-  const headTensor = (name: string, shape: number[]): Float64Array => {
-    const t = st.read(name);
-    if (t.shape.join() !== shape.join()) throw new Error(`reference: ${name} has shape [${t.shape}], expected [${shape}]`);
-    return t.data;
+    const p = layerNormParameters(!st.has(`${written(name)}.${layerNormParameters(false).weight}`));
+    return { weight: tensor(`${name}.${p.weight}`, [H]), bias: tensor(`${name}.${p.bias}`, [H]) };
   };
   const V = config.vocab_size;
-  const headLayerNorm = (name: string): ReferenceLayerNorm =>
-    st.has(`${name}.weight`)
-      ? { weight: headTensor(`${name}.weight`, [H]), bias: headTensor(`${name}.bias`, [H]) }
-      : { weight: headTensor(`${name}.gamma`, [H]), bias: headTensor(`${name}.beta`, [H]) };
+  const head = BERT_TENSOR_NAMES.maskedLmHead;
+  const decoderName = BERT_TENSOR_NAMES.maskedLmDecoder.decoder.name;
   const maskedLmHead = (wordEmbeddings: Float64Array): ReferenceMaskedLmHead | undefined => {
-    if (!st.has('cls.predictions.transform.dense.weight')) return undefined;
-    const decoderBias = st.has('cls.predictions.decoder.bias') ? 'cls.predictions.decoder.bias' : 'cls.predictions.bias';
+    if (!st.has(`${head.transform.name}.weight`)) return undefined;
+    // An absent decoder is tied: its weight is the word embeddings, its bias the head's output bias.
+    const decoderWeight = `${decoderName}.weight`;
+    const decoderBias = st.has(`${decoderName}.bias`) ? `${decoderName}.bias` : TIED_TO[`${decoderName}.bias`];
     return {
-      transform: {
-        weight: headTensor('cls.predictions.transform.dense.weight', [H, H]),
-        bias: headTensor('cls.predictions.transform.dense.bias', [H]),
-        outFeatures: H,
-        inFeatures: H,
-      },
-      layerNorm: headLayerNorm('cls.predictions.transform.LayerNorm'),
+      transform: linear(head.transform.name, H, H),
+      layerNorm: layerNorm(head.layerNorm.name),
       decoder: {
-        weight: st.has('cls.predictions.decoder.weight') ? headTensor('cls.predictions.decoder.weight', [V, H]) : wordEmbeddings,
-        bias: headTensor(decoderBias, [V]),
+        weight: st.has(decoderWeight) ? tensor(decoderWeight, [V, H]) : wordEmbeddings,
+        bias: tensor(decoderBias, [V]),
         outFeatures: V,
         inFeatures: H,
       },
@@ -248,21 +249,23 @@ export function loadReferenceModel(checkpointDir: string): ReferenceModel {
 
   const layers: ReferenceLayer[] = [];
   for (let i = 0; i < L; i++) {
-    const p = `encoder.layer.${i}`;
+    const m = (role: LayerRole) => layerModuleName(i, role);
     layers.push({
-      query: linear(`${p}.attention.self.query`, H, H),
-      key: linear(`${p}.attention.self.key`, H, H),
-      value: linear(`${p}.attention.self.value`, H, H),
-      attentionOutput: linear(`${p}.attention.output.dense`, H, H),
-      attentionLayerNorm: layerNorm(`${p}.attention.output.LayerNorm`),
-      intermediate: linear(`${p}.intermediate.dense`, I, H),
-      output: linear(`${p}.output.dense`, H, I),
-      outputLayerNorm: layerNorm(`${p}.output.LayerNorm`),
+      query: linear(m('query'), H, H),
+      key: linear(m('key'), H, H),
+      value: linear(m('value'), H, H),
+      attentionOutput: linear(m('attentionOutput'), H, H),
+      attentionLayerNorm: layerNorm(m('attentionLayerNorm')),
+      intermediate: linear(m('intermediate'), I, H),
+      output: linear(m('output'), H, I),
+      outputLayerNorm: layerNorm(m('outputLayerNorm')),
     });
   }
   const activation = config.hidden_act ?? 'gelu';
   activationFunction(activation); // validate early
-  const wordEmbeddings = tensor('embeddings.word_embeddings.weight', [config.vocab_size, H]);
+  const embeddings = BERT_TENSOR_NAMES.embeddings;
+  const wordEmbeddings = tensor(WORD_EMBEDDINGS, [config.vocab_size, H]);
+  const pooler = BERT_TENSOR_NAMES.pooler.dense.name;
   return {
     config,
     hidden: H,
@@ -272,11 +275,11 @@ export function loadReferenceModel(checkpointDir: string): ReferenceModel {
     eps: config.layer_norm_eps ?? 1e-12,
     activation,
     wordEmbeddings,
-    positionEmbeddings: tensor('embeddings.position_embeddings.weight', [config.max_position_embeddings, H]),
-    tokenTypeEmbeddings: tensor('embeddings.token_type_embeddings.weight', [config.type_vocab_size, H]),
-    embeddingLayerNorm: layerNorm('embeddings.LayerNorm'),
+    positionEmbeddings: tensor(`${embeddings.position.name}.weight`, [config.max_position_embeddings, H]),
+    tokenTypeEmbeddings: tensor(`${embeddings.tokenType.name}.weight`, [config.type_vocab_size, H]),
+    embeddingLayerNorm: layerNorm(embeddings.layerNorm.name),
     layers,
-    pooler: st.has(`${prefix}pooler.dense.weight`) ? linear('pooler.dense', H, H) : undefined,
+    pooler: st.has(written(`${pooler}.weight`)) ? linear(pooler, H, H) : undefined,
     prefix,
     maskedLmHead: maskedLmHead(wordEmbeddings),
   };
@@ -536,14 +539,15 @@ export function referencePool(hiddenStates: Float64Array[], ids: number[], hidde
     return out;
   }
 
-  const perLayer = pooling === 'REDUCE_MEAN_MAX' ? 2 * H : H;
-  const out = new Float64Array(perLayer * nL);
+  // REDUCE_MEAN_MAX over several layers is [mean of each layer, then max of each layer], as bert-as-service
+  // pools the layers joined
+  const out = new Float64Array((pooling === 'REDUCE_MEAN_MAX' ? 2 : 1) * H * nL);
   const tokens: number[] = [];
   for (let t = 0; t < T; t++) if (!masked(t)) tokens.push(t);
 
   for (let li = 0; li < nL; li++) {
     const src = hiddenStates[resolved[li]];
-    const base = li * perLayer;
+    const base = li * H;
     switch (pooling) {
       case 'REDUCE_MEAN':
       case 'REDUCE_MAX':
@@ -551,7 +555,7 @@ export function referencePool(hiddenStates: Float64Array[], ids: number[], hidde
         if (tokens.length === 0) break; // zeros
         const doMean = pooling !== 'REDUCE_MAX';
         const doMax = pooling !== 'REDUCE_MEAN';
-        const maxOff = pooling === 'REDUCE_MEAN_MAX' ? H : 0;
+        const maxOff = pooling === 'REDUCE_MEAN_MAX' ? nL * H : 0;
         for (let i = 0; i < H; i++) {
           let s = 0;
           let m = -Infinity;

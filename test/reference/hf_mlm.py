@@ -51,6 +51,9 @@ os.environ.setdefault('TRANSFORMERS_VERBOSITY', 'warning')
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 os.environ.setdefault('TRANSFORMERS_NO_ADVISORY_WARNINGS', '1')
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'scripts'))
+
+import bert_tensor_names as names  # noqa: E402  (scripts/bert-tensor-names.json: the tensor names, spelled once)
 import torch  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 from transformers import BertForMaskedLM, BertTokenizerFast, pipeline  # noqa: E402
@@ -59,8 +62,6 @@ from transformers.utils import logging as hf_logging  # noqa: E402
 hf_logging.disable_progress_bar()
 
 DTYPES = {'float32': torch.float32, 'float64': torch.float64}
-# Checkpoint tensors BertForMaskedLM has no use for.
-UNUSED_OK = ('pooler.', 'embeddings.position_ids', 'cls.seq_relationship.')
 LOGITS_BUDGET = 1 << 28  # elements of one forward pass's logits (1 GiB of float32)
 
 
@@ -71,8 +72,7 @@ def fail(message):
 
 def canonical(name):
     """Checkpoint tensor name -> BertForMaskedLM parameter name."""
-    name = name.replace('LayerNorm.gamma', 'LayerNorm.weight').replace('LayerNorm.beta', 'LayerNorm.bias')
-    return name if name.startswith(('bert.', 'cls.')) else f'bert.{name}'
+    return names.masked_lm_name(names.canonical(name))
 
 
 def safetensors_files(directory):
@@ -93,7 +93,8 @@ def check_head(model, directory, info):
           f'mismatched {sorted(info.get("mismatched_keys") or [])}', file=sys.stderr)
     if info['missing_keys'] or info.get('mismatched_keys') or info.get('error_msgs'):
         fail(f'{directory}: weights missing from the checkpoint would be random: {info}')
-    bad = [k for k in info['unexpected_keys'] if not any(k.removeprefix('bert.').startswith(p) for p in UNUSED_OK)]
+    bad = [k for k in info['unexpected_keys']
+           if not k.removeprefix(names.ENCODER_PREFIX).startswith(names.UNUSED_BY_MASKED_LM)]
     if bad:
         fail(f'{directory}: checkpoint tensors the model did not take: {bad}')
     files = safetensors_files(directory)
@@ -104,10 +105,9 @@ def check_head(model, directory, info):
     for file in files:
         with safe_open(file, framework='pt') as f:
             for name in f.keys():
-                if 'position_ids' not in name:
+                if names.canonical(name) != names.POSITION_IDS:
                     stored[canonical(name)] = f.get_tensor(name)
-    tied = {'cls.predictions.decoder.weight': 'bert.embeddings.word_embeddings.weight',
-            'cls.predictions.decoder.bias': 'cls.predictions.bias'}
+    tied = {names.masked_lm_name(k): names.masked_lm_name(v) for k, v in names.TIED_TO.items()}
     for name, param in model.state_dict().items():
         source = name if name in stored else tied.get(name)
         if source not in stored:

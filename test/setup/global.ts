@@ -10,7 +10,12 @@ import { repoRoot } from '../reference/helpers.js';
 export default async function writeCheckpoints(): Promise<void> {
   const generator = path.join(repoRoot, 'scripts', 'make-checkpoint.mjs');
   const { makeCheckpoint } = await import(generator);
-  const generatorHash = crypto.createHash('sha256').update(fs.readFileSync(generator)).digest('hex');
+  // The generator and the tensor names it writes (scripts/bert-tensor-names.*).
+  const hash = crypto.createHash('sha256');
+  for (const file of [generator, ...['bert-tensor-names.mjs', 'bert-tensor-names.json'].map((f) => path.join(repoRoot, 'scripts', f))]) {
+    hash.update(fs.readFileSync(file));
+  }
+  const generatorHash = hash.digest('hex');
   fs.mkdirSync(checkpointsRoot, { recursive: true });
   for (const [name, recipe] of Object.entries(CHECKPOINTS)) {
     const dir = checkpointDir(name as keyof typeof CHECKPOINTS);
