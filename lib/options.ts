@@ -108,13 +108,15 @@ export function resolvePoolingOptions(
 export interface CpuKernels {
   /** the addon runs float32 linear layers on the CPU with oneDNN */
   oneDnnLinear: boolean;
+  /** and bfloat16 ones on oneDNN's bf16 kernels (the CPU has avx512_bf16 or AMX) */
+  oneDnnBf16Linear: boolean;
 }
 
 export function resolveEncoderOptions(
   input: unknown,
   limits: ModelLimits,
   defaults: Partial<ResolvedEncoderOptions>,
-  cpu: CpuKernels = { oneDnnLinear: false },
+  cpu: CpuKernels = { oneDnnLinear: false, oneDnnBf16Linear: false },
 ): ResolvedEncoderOptions {
   const options = checkPlainObject('options', input ?? {});
   rejectUnknownOptions('Encoder.load', options, ENCODER_OPTION_NAMES);
@@ -134,8 +136,10 @@ export function resolveEncoderOptions(
 
   const maxSeqLen = checkInteger('maxSeqLen', options.maxSeqLen ?? defaultMaxSeqLen, 2, limits.maxPositions);
   const maxBatchSize = checkInteger('maxBatchSize', options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, 1);
-  // int8's quantized engine is oneDNN too, on the intra-op threads.
-  const threadDefaults = defaultThreads(devices, workers, (dtype === 'float32' || dtype === 'int8') && cpu.oneDnnLinear);
+  // int8's quantized engine is oneDNN too, on the intra-op threads, and so are bfloat16's linear
+  // layers where the CPU has bf16 instructions (elsewhere torch's bfloat16 ops: the BLAS defaults).
+  const oneDnnDtype = dtype === 'float32' || dtype === 'int8' || (dtype === 'bfloat16' && cpu.oneDnnBf16Linear);
+  const threadDefaults = defaultThreads(devices, workers, oneDnnDtype && cpu.oneDnnLinear);
   return {
     devices,
     workers,

@@ -22,6 +22,9 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaCompiled", Napi::Boolean::New(env, bert_embed::cudaCompiled()));
   exports.Set("cudaDeviceCount", Napi::Function::New(env, cudaDeviceCount));
   exports.Set("oneDnnLinear", Napi::Boolean::New(env, bert_embed::oneDnnLinearEnabled()));
+  // dtype 'bfloat16' on the CPU: linear layers on oneDNN's bf16 kernels (this CPU has avx512_bf16 or
+  // AMX), the rest in float32; false: the whole model on torch's bfloat16 ops.
+  exports.Set("oneDnnBf16Linear", Napi::Boolean::New(env, bert_embed::oneDnnBf16LinearEnabled()));
   return exports;
 }
 

@@ -22,9 +22,10 @@ export interface ModelDescription {
 /** What the addon does on the CPU; without a loadable addon (tokenizing only), the plain path. */
 function cpuKernels(): CpuKernels {
   try {
-    return { oneDnnLinear: nativeBinding().oneDnnLinear };
+    const binding = nativeBinding();
+    return { oneDnnLinear: binding.oneDnnLinear, oneDnnBf16Linear: binding.oneDnnBf16Linear };
   } catch {
-    return { oneDnnLinear: false };
+    return { oneDnnLinear: false, oneDnnBf16Linear: false };
   }
 }
 
@@ -47,11 +48,11 @@ export function describeModel(modelPath: unknown, options?: EncoderOptions): Mod
   const files = readingModelFiles(modelPath, () => locateModelFiles(modelPath));
   const config = readingModelFiles(files.dir, () => readBertConfig(files.configJson));
   const defaults = readingModelFiles(files.dir, () => readModelDefaults(files));
-  // The caller's options, checked against the model: their errors are the caller's.
-  const resolved = resolveEncoderOptions(options, config, defaults, cpuKernels());
   if (defaults.unsupportedPooling && (options as { pooling?: unknown } | undefined)?.pooling === undefined) {
     throw new BertEmbedError(`${defaults.unsupportedPooling}; pass the pooling option to load it with another`, 'ERR_MODEL_CONFIG');
   }
+  // The caller's options, checked against the model: their errors are the caller's.
+  const resolved = resolveEncoderOptions(options, config, defaults, cpuKernels());
   const tokenizer = readingModelFiles(files.dir, () => WordPieceTokenizer.fromModelDir(files.dir));
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new BertEmbedError(

@@ -107,6 +107,8 @@ export interface NativeBinding {
   cudaCompiled: boolean;
   /** the CPU runs linear layers with oneDNN (float32), whose threads are the intra-op threads */
   oneDnnLinear: boolean;
+  /** dtype 'bfloat16' on the CPU runs the linear layers on oneDNN's bf16 kernels (the CPU has avx512_bf16 or AMX) */
+  oneDnnBf16Linear: boolean;
   cudaDeviceCount(): number;
 }
 

@@ -34,8 +34,30 @@ constexpr int64_t kLayoutRows = 256;
 // Row counts seen in practice are batch size × padded length; past this many kernels, start over.
 constexpr size_t kMaxKernels = 512;
 
+// The type of the products' inputs, the packed weight's and the converted activations'.
 memory::data_type sourceType(LinearPrecision precision) {
-  return precision == LinearPrecision::Int8 ? memory::data_type::s8 : memory::data_type::f32;
+  switch (precision) {
+    case LinearPrecision::Int8: return memory::data_type::s8;
+    case LinearPrecision::BFloat16: return memory::data_type::bf16;
+    case LinearPrecision::Float32: break;
+  }
+  return memory::data_type::f32;
+}
+
+torch::ScalarType sourceScalarType(LinearPrecision precision) {
+  switch (precision) {
+    case LinearPrecision::Int8: return torch::kInt8;
+    case LinearPrecision::BFloat16: return torch::kBFloat16;
+    case LinearPrecision::Float32: break;
+  }
+  return torch::kFloat32;
+}
+
+// Whether oneDNN may use `level`'s instructions here (the CPU has them and DNNL_MAX_CPU_ISA allows
+// them); the levels are bit sets, each holding the ones below it.
+bool cpuHas(dnnl::cpu_isa level) {
+  const auto isa = static_cast<int>(dnnl::get_effective_cpu_isa());
+  return (isa & static_cast<int>(level)) == static_cast<int>(level);
 }
 
 dnnl::inner_product_forward::primitive_desc describe(int64_t rows, int64_t in, int64_t out,
@@ -52,6 +74,8 @@ dnnl::inner_product_forward::primitive_desc describe(int64_t rows, int64_t in, i
   }
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
+  // bf16 takes the same float32 bias and writes the same float32 output (the sum post-op reads the
+  // float32 residual there); only the product's inputs are bf16, and it sums them in float32.
   // int8: the products are scaled back to float by activation scale × weight scale, one per output
   // channel, given with every call.
   if (precision == LinearPrecision::Int8) attr.set_output_scales(1 << 1, {DNNL_RUNTIME_F32_VAL});
@@ -97,12 +121,25 @@ void quantizeToInt8(const float* values, int64_t count, float scale, int8_t* out
   });
 }
 
+// bf16: the float32 input [rows, in] rounded to bf16 (to nearest even), which the product reads.
+dnnl::reorder bf16SourceReorder(int64_t rows, int64_t in) {
+  memory::desc rounded({rows, in}, memory::data_type::bf16, memory::format_tag::ab);
+  return dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), rowsDesc(rows, in), cpuEngine(), rounded));
+}
+
+// oneDNN's reference kernels (ref:any) are its portable, unoptimized code: working but slow.
+bool isJitKernel(const dnnl::inner_product_forward::primitive_desc& descriptor) {
+  const std::string name = descriptor.impl_info_str();
+  return name.rfind("ref", 0) != 0;
+}
+
 }  // namespace
 
 struct OneDnnLinear::Packed {
   struct Kernel {
     dnnl::inner_product_forward primitive;
     int64_t scratchpadBytes;
+    dnnl::reorder sourceReorder;  // bf16 only: the float32 input to bf16
   };
 
   int64_t outFeatures;
@@ -121,22 +158,52 @@ struct OneDnnLinear::Packed {
     if (found != kernels.end()) return found->second;
     if (kernels.size() >= kMaxKernels) kernels.clear();
     auto descriptor = describe(rows, inFeatures, outFeatures, weightDesc, activation, precision, addResidual);
-    Kernel kernel{dnnl::inner_product_forward(descriptor), static_cast<int64_t>(descriptor.scratchpad_desc().get_size())};
+    Kernel kernel{dnnl::inner_product_forward(descriptor), static_cast<int64_t>(descriptor.scratchpad_desc().get_size()), {}};
+    if (precision == LinearPrecision::BFloat16) kernel.sourceReorder = bf16SourceReorder(rows, inFeatures);
     return kernels.emplace(key, std::move(kernel)).first->second;
   }
 };
 
 bool oneDnnLinearAvailable() { return true; }
 
+bool oneDnnLinearSupports(int64_t inFeatures, int64_t outFeatures, LinearActivation activation, LinearPrecision precision) {
+  try {
+    // The weight layout as the constructor chooses it, then a product with the residual sum on that
+    // layout, as kernelFor makes them; both on JIT kernels.
+    memory::desc anyLayout({outFeatures, inFeatures}, sourceType(precision), memory::format_tag::any);
+    auto plain = describe(kLayoutRows, inFeatures, outFeatures, anyLayout, activation, precision, false);
+    if (!isJitKernel(plain)) return false;
+    const auto weightDesc = plain.weights_desc();
+    if (!isJitKernel(describe(kLayoutRows, inFeatures, outFeatures, weightDesc, activation, precision, true))) return false;
+    // The reorders: the weight into its layout once, and bf16 activations per call.
+    memory::desc plainWeight({outFeatures, inFeatures}, sourceType(precision), memory::format_tag::ab);
+    const dnnl::reorder::primitive_desc weightReorder(cpuEngine(), plainWeight, cpuEngine(), weightDesc);
+    (void)weightReorder;
+    if (precision == LinearPrecision::BFloat16) bf16SourceReorder(kLayoutRows, inFeatures);
+    return true;
+  } catch (const dnnl::error&) {
+    // `unimplemented`: no kernel for this case on this CPU.
+    return false;
+  }
+}
+
+bool oneDnnBf16LinearSupported() {
+  static const bool supported = [] {
+    // Without avx512_bf16, oneDNN 2.x emulates bf16 on plain AVX-512 (slower than float32) and has
+    // no bf16 at all below it: there the caller keeps torch's own bfloat16 path.
+    if (!cpuHas(dnnl::cpu_isa::avx512_core_bf16)) return false;
+    // A layer with everything fused, the way the encoder's intermediate projection is made.
+    return oneDnnLinearSupports(256, 1024, LinearActivation::GeluErf, LinearPrecision::BFloat16);
+  }();
+  return supported;
+}
+
 // Largest int8 weight. Before VNNI, x86 multiplies int8 pairs with vpmaddubsw, whose int16 pair
 // sums saturate (the activation shifted to u8 up to 255, × 127 × 2 > 32767): weights in 7 bits
 // (|w| ≤ 63) keep every sum exact. On an AVX2-only CPU, 8-bit weights lost about 1% of cosine.
 static int64_t int8WeightLimit() {
-  static const int64_t limit = [] {
-    const auto isa = static_cast<int>(dnnl::get_effective_cpu_isa());
-    auto has = [&](dnnl::cpu_isa level) { return (isa & static_cast<int>(level)) == static_cast<int>(level); };
-    return has(dnnl::cpu_isa::avx512_core_vnni) || has(dnnl::cpu_isa::avx2_vnni) ? 127 : 63;
-  }();
+  static const int64_t limit =
+      cpuHas(dnnl::cpu_isa::avx512_core_vnni) || cpuHas(dnnl::cpu_isa::avx2_vnni) ? 127 : 63;
   return limit;
 }
 
@@ -153,6 +220,9 @@ OneDnnLinear::OneDnnLinear(const torch::Tensor& weight, const torch::Tensor& bia
     const auto limit = int8WeightLimit();
     p.weightScales = (plain.abs().amax(1).clamp_min(1e-12) / static_cast<double>(limit)).contiguous();
     plain = (plain / p.weightScales.unsqueeze(1)).round().clamp(-limit, limit).to(torch::kInt8).contiguous();
+  } else if (precision == LinearPrecision::BFloat16) {
+    // Rounded to nearest even, as torch rounds; the reorder below only changes the layout.
+    plain = plain.to(torch::kBFloat16).contiguous();
   }
   const auto weightType = sourceType(precision);
   memory::desc anyLayout({p.outFeatures, p.inFeatures}, weightType, memory::format_tag::any);
@@ -200,6 +270,14 @@ torch::Tensor OneDnnLinear::run(const torch::Tensor& input, const torch::Tensor*
   }
   std::lock_guard<std::mutex> lock(p.mutex);
   const auto& kernel = p.kernelFor(rows, residual != nullptr);
+  if (p.precision == LinearPrecision::BFloat16) {
+    // The input rounded to bf16 by oneDNN's reorder; the product sums in float32 into the float32 output.
+    auto rounded = torch::empty({rows, p.inFeatures}, torch::kBFloat16);
+    memory from(rowsDesc(rows, p.inFeatures), engine, source.data_ptr());
+    memory to({{rows, p.inFeatures}, memory::data_type::bf16, memory::format_tag::ab}, engine, rounded.data_ptr());
+    kernel.sourceReorder.execute(threadStream(), from, to);
+    source = rounded;
+  }
   auto scratchpad = torch::empty({kernel.scratchpadBytes}, torch::kUInt8);
   arguments.emplace(DNNL_ARG_SRC, memory({{rows, p.inFeatures}, sourceType(p.precision), memory::format_tag::ab}, engine, source.data_ptr()));
   arguments.emplace(DNNL_ARG_WEIGHTS, memory(p.weightDesc, engine, p.weight.data_ptr()));
@@ -220,13 +298,17 @@ torch::Tensor OneDnnLinear::forwardAdd(const torch::Tensor& input, const torch::
 
 torch::Tensor OneDnnLinear::plainWeight() const {
   auto& p = *packed_;
-  const bool int8 = p.precision == LinearPrecision::Int8;
-  auto plain = torch::empty({p.outFeatures, p.inFeatures}, int8 ? torch::kInt8 : torch::kFloat32);
+  auto plain = torch::empty({p.outFeatures, p.inFeatures}, sourceScalarType(p.precision));
   memory packed(p.weightDesc, cpuEngine(), p.weight.data_ptr());
   memory target({{p.outFeatures, p.inFeatures}, sourceType(p.precision), memory::format_tag::ab}, cpuEngine(), plain.data_ptr());
   dnnl::reorder(packed, target).execute(threadStream(), packed, target);
   threadStream().wait();
-  return int8 ? plain.to(torch::kFloat32) * p.weightScales.unsqueeze(1) : plain;
+  switch (p.precision) {
+    case LinearPrecision::Int8: return plain.to(torch::kFloat32) * p.weightScales.unsqueeze(1);
+    case LinearPrecision::BFloat16: return plain.to(torch::kFloat32);
+    case LinearPrecision::Float32: break;
+  }
+  return plain;
 }
 
 }  // namespace bert_embed

@@ -21,9 +21,22 @@ inline LinearActivation linearActivationFor(const std::string& hiddenAct) {
 // OneDnnLinear cannot be made and the encoder keeps torch's own linear layers.
 bool oneDnnLinearAvailable();
 
-// How OneDnnLinear multiplies: float32 throughout, or int8 (weights quantized once per output
-// channel, symmetric; activations quantized per call with one symmetric scale: dynamic quantization).
-enum class LinearPrecision { Float32, Int8 };
+// How OneDnnLinear multiplies: float32 throughout; int8 (weights quantized once per output channel,
+// symmetric; activations quantized per call with one symmetric scale: dynamic quantization); or
+// bfloat16 (weights rounded to bf16 once, activations rounded per call, products summed in float32,
+// bias, activation, residual and output in float32).
+enum class LinearPrecision { Float32, Int8, BFloat16 };
+
+// Whether oneDNN multiplies bfloat16 at full speed on this CPU: it has avx512_bf16 (Zen 4, Zen 5,
+// Cooper Lake) or AMX (Sapphire Rapids and later), and oneDNN makes a JIT bf16 inner product here.
+// Decided once, at run time. Elsewhere oneDNN would emulate bf16 (AVX-512 without avx512_bf16) or
+// has no bf16 at all (AVX2), and OneDnnLinear is not made in bf16.
+bool oneDnnBf16LinearSupported();
+
+// Whether OneDnnLinear can be made for a layer of this shape, activation and precision here, with
+// and without the residual sum, on one of oneDNN's JIT kernels (not its slow reference code):
+// checked before a model is packed, so that an unsupported case falls back as a whole.
+bool oneDnnLinearSupports(int64_t inFeatures, int64_t outFeatures, LinearActivation activation, LinearPrecision precision);
 
 // A linear layer (y = x·Wᵀ + b, float32 in and out) whose weight oneDNN reordered once, at load,
 // into the blocked layout its matrix-product kernel reads. torch.mkldnn_linear takes a plain weight
@@ -42,7 +55,7 @@ class OneDnnLinear : public torch::CustomClassHolder {
   torch::Tensor forwardAdd(const torch::Tensor& input, const torch::Tensor& residual);
 
   // The weight back in its plain [out, in] float32 layout (for saving a model; int8 weights come
-  // back dequantized).
+  // back dequantized, bf16 ones as the float32 values of their bf16 roundings).
   torch::Tensor plainWeight() const;
   const torch::Tensor& bias() const { return bias_; }
 

@@ -44,10 +44,19 @@ constexpr const char* kLinearKinds[] = {"qkv", "attention_output", "intermediate
 
 bool oneDnnLinearEnabled() { return at::hasMKLDNN() && !envOff("BERT_EMBED_MKLDNN"); }
 
+bool oneDnnBf16LinearEnabled() {
+  return oneDnnLinearAvailable() && oneDnnLinearEnabled() && !envOff("BERT_EMBED_CPU_KERNELS") && oneDnnBf16LinearSupported();
+}
+
 BertRunner::BertRunner(torch::jit::Module module, bool traced, torch::Device device, torch::Dtype dtype)
-    : module_(std::move(module)), traced_(traced), device_(device), dtype_(dtype) {
+    : module_(std::move(module)), traced_(traced), device_(device), dtype_(torch::kFloat32) {
   module_.eval();
   module_.to(device_);
+  useDtype(dtype);
+}
+
+void BertRunner::useDtype(torch::Dtype dtype) {
+  dtype_ = dtype;
   // Module::to(dtype) would also convert integer buffers (a traced model's position_ids), so only
   // floating-point weights change dtype.
   if (dtype_ != torch::kFloat32) {
@@ -61,6 +70,12 @@ BertRunner::BertRunner(torch::jit::Module module, bool traced, torch::Device dev
   const bool mkldnn = device_.is_cpu() && dtype_ == torch::kFloat32 && oneDnnLinearEnabled();
   if (!traced_ && module_.hasattr("use_mkldnn")) module_.setattr("use_mkldnn", mkldnn);
   if (!traced_ && module_.hasattr("head_mkldnn")) module_.setattr("head_mkldnn", mkldnn);
+}
+
+void BertRunner::useCpuBFloat16() {
+  TORCH_CHECK(device_.is_cpu() && dtype_ == torch::kFloat32 && !cpuLinearPrecision_, "useCpuBFloat16: expected a float32 runner on the CPU");
+  if (oneDnnBf16LinearEnabled() && packCpuLinearLayers(LinearPrecision::BFloat16)) return;
+  useDtype(torch::kBFloat16);
 }
 
 bool BertRunner::hasMaskedLmHead() const {
@@ -196,9 +211,36 @@ void BertRunner::quantizeLinearLayers() {
   module_.setattr("use_int8", true);
 }
 
+bool BertRunner::oneDnnSupportsLinearLayers(LinearPrecision precision) const {
+  const auto activation = linearActivationFor(module_.attr("hidden_act").toStringRef());
+  for (const char* kind : kLinearKinds) {
+    // [layers, out, in]; the intermediate projection (kind 2) is followed by the activation.
+    const auto weights = module_.attr(std::string(kind) + "_weight").toTensor();
+    if (weights.dim() != 3 || weights.size(0) == 0) continue;
+    const bool activated = std::string(kind) == kLinearKinds[2];
+    if (!oneDnnLinearSupports(weights.size(2), weights.size(1), activated ? activation : LinearActivation::None, precision)) return false;
+  }
+  if (hasMaskedLmHead()) {
+    // The two products packMaskedLmHead makes: [out, in] weights.
+    const auto transform = module_.attr("mlm_transform_weight").toTensor();
+    const auto decoder = module_.attr(module_.attr("mlm_decoder_tied").toBool() ? "word_embeddings" : "mlm_decoder_weight").toTensor();
+    if (!oneDnnLinearSupports(transform.size(1), transform.size(0), activation, precision) ||
+        !oneDnnLinearSupports(decoder.size(1), decoder.size(0), LinearActivation::None, precision)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool BertRunner::packCpuLinearLayers(LinearPrecision precision) {
   if (traced_ || !module_.hasattr("cpu_linears") || !device_.is_cpu() || dtype_ != torch::kFloat32 ||
       !oneDnnLinearAvailable() || !oneDnnLinearEnabled() || module_.attr("use_int8").toBool() || envOff("BERT_EMBED_CPU_KERNELS")) {
+    return false;
+  }
+  // bf16 kernels are checked for every shape of the model before anything is packed, so that a case
+  // oneDNN cannot do leaves the model whole for the caller's fallback (float32 and int8 run
+  // everywhere oneDNN does).
+  if (precision == LinearPrecision::BFloat16 && (!oneDnnBf16LinearSupported() || !oneDnnSupportsLinearLayers(precision))) {
     return false;
   }
   const int64_t layers = module_.attr("num_hidden_layers").toInt();

@@ -15,6 +15,12 @@ namespace bert_embed {
 // BERT_EMBED_MKLDNN=0 (kept for comparisons) does not turn it off.
 bool oneDnnLinearEnabled();
 
+// Whether dtype 'bfloat16' on the CPU runs its linear layers on oneDNN's bf16 kernels, everything
+// else in float32: the addon has oneDNN, the CPU has avx512_bf16 or AMX (oneDnnBf16LinearSupported),
+// and neither BERT_EMBED_MKLDNN=0 nor BERT_EMBED_CPU_KERNELS=0 is set. Otherwise the whole model
+// runs on torch's bfloat16 ops.
+bool oneDnnBf16LinearEnabled();
+
 // A BERT on one device in one dtype, whatever file it came from: weights compiled by this
 // engine, a model.pt it exported, or a TorchScript file traced from Hugging Face BertModel.
 class BertRunner {
@@ -28,9 +34,16 @@ class BertRunner {
   // prepacked; activations stay float32 and are quantized on the fly. CPU only.
   void quantizeLinearLayers();
 
+  // dtype 'bfloat16' on the CPU, for a runner made in float32: where oneDnnBf16LinearEnabled() and
+  // oneDNN has JIT kernels for every linear layer of this model, the layers (and the masked-LM head,
+  // on first use) are packed in bf16 and everything else stays float32; otherwise (a traced model,
+  // a CPU without avx512_bf16, a shape oneDNN cannot do) the whole model is converted to bfloat16.
+  void useCpuBFloat16();
+
   // On the CPU in float32, where the addon has oneDNN: packs every linear layer once for oneDNN
-  // (native/cpu), in float32 or int8, and lets the plain float32 copies go. Returns false and does
-  // nothing elsewhere, or with BERT_EMBED_CPU_KERNELS=0 (kept for comparisons).
+  // (native/cpu), in float32, int8 or bf16, and lets the plain float32 copies go. Returns false and
+  // does nothing elsewhere, with BERT_EMBED_CPU_KERNELS=0 (kept for comparisons), or in bf16 where
+  // oneDNN has no bf16 JIT kernel for one of the model's layers.
   bool packCpuLinearLayers(LinearPrecision precision = LinearPrecision::Float32);
 
   // Hidden states [embedding output, layer 1, …, layer `deepestLayer`], each [B, T, H].
@@ -53,6 +66,11 @@ class BertRunner {
 
  private:
   BertRunner(torch::jit::Module module, bool traced, torch::Device device, torch::Dtype dtype);
+
+  // Converts the floating-point weights to `dtype` and chooses the linear layers' path for it.
+  void useDtype(torch::Dtype dtype);
+  // Whether oneDNN can pack every linear layer of this model (and its masked-LM head) in `precision`.
+  bool oneDnnSupportsLinearLayers(LinearPrecision precision) const;
 
   // The plain weights of packed linear layers, put back for as long as save() writes the module.
   void restorePlainLinearWeights();

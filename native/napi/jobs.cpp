@@ -103,12 +103,17 @@ void LoadJob::execute(ModelSlot& slot) {
   // int8: float32 activations, quantized linear weights (BertRunner::quantizeLinearLayers).
   const bool int8 = dtype_ == "int8";
   auto dtype = int8 ? torch::kFloat32 : parseDtype(dtype_, device);
+  // bfloat16 on the CPU: made in float32, then bf16 linear kernels or the whole model in bfloat16
+  // (BertRunner::useCpuBFloat16).
+  const bool cpuBf16 = dtype == torch::kBFloat16 && device.is_cpu();
+  if (cpuBf16) dtype = torch::kFloat32;
   if (format_ == "safetensors") {
     slot.runner = std::make_unique<BertRunner>(BertRunner::fromSafetensors(path_, config_, locations_, device, dtype));
   } else {
     slot.runner = std::make_unique<BertRunner>(BertRunner::fromTorchScript(path_, device, dtype));
   }
   if (int8) slot.runner->quantizeLinearLayers();
+  else if (cpuBf16) slot.runner->useCpuBFloat16();
   else slot.runner->packCpuLinearLayers();
   hasMaskedLmHead_ = slot.runner->hasMaskedLmHead();
 }

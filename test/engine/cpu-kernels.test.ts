@@ -1,11 +1,11 @@
 // The CPU kernels (native/cpu) where the other parity tests do not reach: sentences of hundreds of
 // tokens beside short ones (many 16-key blocks, padded keys), a head size of 24 (not a whole number
-// of the attention kernel's 16-float blocks), and dtype 'int8' on the same sentences. Against the
-// float64 reference.
+// of the attention kernel's 16-float blocks), and dtypes 'bfloat16' and 'int8' on the same sentences.
+// Against the float64 reference.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Encoder } from '../../lib/index.js';
+import { Encoder, libtorchInfo } from '../../lib/index.js';
 import { loadReferenceModel, referenceEncode, type ReferenceModel, type ReferencePoolingOptions } from '../reference/bert-f64.js';
 import { randomIds } from '../reference/helpers.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
@@ -51,6 +51,23 @@ describe('CPU kernels against the float64 reference: long sentences, head size 2
       }
     });
   }
+
+  // Where the CPU has avx512_bf16 or AMX: oneDNN's bf16 products on shapes that are no whole number
+  // of its blocks (72, 150), the rest float32; elsewhere torch's bfloat16 throughout.
+  it('bfloat16: cosine to the float64 reference at least 0.999 for every sentence', async () => {
+    const encoder = await Encoder.load(dir, { maxSeqLen: MAX_SEQ_LEN, dtype: 'bfloat16' });
+    try {
+      const tokenized = encoder.tokenize(sentences);
+      const options: ReferencePoolingOptions = { pooling: 'REDUCE_MEAN', layers: [-2], maskClsSep: false, normalize: false, clsId: 101, sepId: 102 };
+      const rows = (await encoder.encode(sentences)).rows();
+      const cosines = tokenized.map((t, i) => cosine(rows[i], referenceEncode(reference, t.ids, options, t.typeIds)));
+      const path = libtorchInfo().oneDnnBf16Linear ? 'oneDNN bf16 linear kernels' : "torch's bfloat16";
+      console.log(`[cpu kernels] bfloat16 (${path}) cosines to the float64 reference: ${cosines.map((c) => c.toFixed(5)).join(', ')}`);
+      for (const c of cosines) expect(c).toBeGreaterThanOrEqual(0.999);
+    } finally {
+      await encoder.close();
+    }
+  });
 
   it("int8: cosine to the float64 reference at least 0.99 for every sentence", async () => {
     const encoder = await Encoder.load(dir, { maxSeqLen: MAX_SEQ_LEN, dtype: 'int8' });
