@@ -8,11 +8,11 @@
 //     { op: 'sentence_transformers', model: stDir, texts },
 //   ]);
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PoolingStrategy } from '../../lib/index.js';
-import { VENV_PYTHON } from './hf-mlm.js';
+import { runReferenceScript, VENV_PYTHON } from './hf-mlm.js';
 import { repoRoot } from './helpers.js';
 
 export const hfEmbedScript = path.join(repoRoot, 'test', 'reference', 'hf_embed.py');
@@ -90,29 +90,11 @@ function decodeFloat64(base64: string): Float64Array {
 /** Run jobs through test/reference/hf_embed.py in one Python process, off the event loop. */
 export function runHfEmbed<const J extends readonly HfEmbedJob[]>(jobs: J): Promise<HfEmbedResults<J>> {
   requireVenv(jobs.some((job) => job.op === 'sentence_transformers') ? ['torch', 'transformers', 'safetensors', 'sentence_transformers'] : ['torch', 'transformers', 'safetensors']);
-  return new Promise((resolve, reject) => {
-    const child = spawn(VENV_PYTHON, [hfEmbedScript], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      if (status !== 0) {
-        reject(new Error(`hf_embed.py failed (${status ?? signal}):\n${Buffer.concat(err).toString('utf8')}`));
-        return;
-      }
-      try {
-        const results = (JSON.parse(Buffer.concat(out).toString('utf8')) as { results: Record<string, unknown>[] }).results;
-        for (const result of results) {
-          // pool's vectors come as base64 of float64 little-endian bytes
-          if (Array.isArray(result.vectors)) result.vectors = (result.vectors as string[][]).map((perText) => perText.map(decodeFloat64));
-        }
-        resolve(results as HfEmbedResults<J>);
-      } catch (error) {
-        reject(error);
-      }
-    });
-    child.stdin.end(JSON.stringify({ jobs }));
+  return runReferenceScript(hfEmbedScript, jobs).then((results) => {
+    for (const result of results as Record<string, unknown>[]) {
+      // pool's vectors come as base64 of float64 little-endian bytes
+      if (Array.isArray(result.vectors)) result.vectors = (result.vectors as string[][]).map((perText) => perText.map(decodeFloat64));
+    }
+    return results as HfEmbedResults<J>;
   });
 }

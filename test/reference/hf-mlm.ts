@@ -137,8 +137,8 @@ export type HfMlmResultOf<J extends HfMlmJob> = J extends HfScoreJob
 
 export type HfMlmResults<J extends readonly HfMlmJob[]> = { -readonly [K in keyof J]: J[K] extends HfMlmJob ? HfMlmResultOf<J[K]> : never };
 
-function parseOutput(stdout: string, stderr: string, status: number | null, signal: string | null): unknown[] {
-  if (status !== 0) throw new Error(`hf_mlm.py failed (${status ?? signal}):\n${stderr}`);
+function parseOutput(script: string, stdout: string, stderr: string, status: number | null, signal: string | null): unknown[] {
+  if (status !== 0) throw new Error(`${path.basename(script)} failed (${status ?? signal}):\n${stderr}`);
   return (JSON.parse(stdout) as { results: unknown[] }).results;
 }
 
@@ -146,13 +146,13 @@ function parseOutput(stdout: string, stderr: string, status: number | null, sign
 export function runHfMlm<const J extends readonly HfMlmJob[]>(jobs: J): HfMlmResults<J> {
   const r = spawnSync(VENV_PYTHON, [hfMlmScript], { input: JSON.stringify({ jobs }), encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.error) throw r.error;
-  return parseOutput(r.stdout, r.stderr, r.status, r.signal) as HfMlmResults<J>;
+  return parseOutput(hfMlmScript, r.stdout, r.stderr, r.status, r.signal) as HfMlmResults<J>;
 }
 
-/** runHfMlm without blocking the event loop (e.g. beside an Encoder that is loading). */
-export function runHfMlmAsync<const J extends readonly HfMlmJob[]>(jobs: J): Promise<HfMlmResults<J>> {
+/** One reference script's run over `{"jobs": [...]}` on stdin, off the event loop: its `results`. */
+export function runReferenceScript(script: string, jobs: readonly unknown[]): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(VENV_PYTHON, [hfMlmScript], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(VENV_PYTHON, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -160,13 +160,18 @@ export function runHfMlmAsync<const J extends readonly HfMlmJob[]>(jobs: J): Pro
     child.on('error', reject);
     child.on('close', (status, signal) => {
       try {
-        resolve(parseOutput(Buffer.concat(out).toString('utf8'), Buffer.concat(err).toString('utf8'), status, signal) as HfMlmResults<J>);
+        resolve(parseOutput(script, Buffer.concat(out).toString('utf8'), Buffer.concat(err).toString('utf8'), status, signal));
       } catch (e) {
         reject(e);
       }
     });
     child.stdin.end(JSON.stringify({ jobs }));
   });
+}
+
+/** runHfMlm without blocking the event loop (e.g. beside an Encoder that is loading). */
+export function runHfMlmAsync<const J extends readonly HfMlmJob[]>(jobs: J): Promise<HfMlmResults<J>> {
+  return runReferenceScript(hfMlmScript, jobs) as Promise<HfMlmResults<J>>;
 }
 
 type Options<J> = Omit<J, 'op' | 'model' | 'texts'>;

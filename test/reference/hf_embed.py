@@ -52,6 +52,7 @@ os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'scripts'))
 
 import bert_tensor_names as names  # noqa: E402  (scripts/bert-tensor-names.json: the tensor names, spelled once)
+from reference_jobs import run_jobs  # noqa: E402
 import torch  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 from transformers import AutoTokenizer, BertModel  # noqa: E402
@@ -233,16 +234,7 @@ OPS = {'pool': pool, 'sentence_transformers': sentence_transformers}
 
 
 def main():
-    torch.set_grad_enabled(False)
-    request = json.load(sys.stdin)
-    models = Models()
-    results = []
-    for job in request['jobs']:
-        op = job.get('op')
-        if op not in OPS:
-            fail(f'unknown op {op!r}')
-        results.append(OPS[op](job, models))
-    json.dump({'results': results}, sys.stdout, allow_nan=False)
+    run_jobs(OPS, Models())
 
 
 if __name__ == '__main__':

@@ -1,0 +1,19 @@
+"""The request loop the reference scripts share: {"jobs": [...]} on stdin, {"results": [...]} on stdout."""
+import json
+import sys
+
+import torch
+
+
+def run_jobs(ops, models):
+    """Run each job through ops[job['op']](job, models), in order; an unknown op fails the whole request."""
+    torch.set_grad_enabled(False)
+    request = json.load(sys.stdin)
+    results = []
+    for job in request['jobs']:
+        op = job.get('op')
+        if op not in ops:
+            sys.stderr.write(f'unknown op {op!r}\n')
+            sys.exit(2)
+        results.append(ops[op](job, models))
+    json.dump({'results': results}, sys.stdout, allow_nan=False)
