@@ -291,7 +291,8 @@ describe('referencePool', () => {
   it('concatenates layers in the given order', () => {
     close(pool({ layers: [0, -1] }), [3, 4, 2 / 3, 2 / 3]);
     close(pool({ layers: [-1, 0] }), [2 / 3, 2 / 3, 3, 4]);
-    close(pool({ pooling: 'REDUCE_MEAN_MAX', layers: [0, 2] }), [3, 4, 5, 6, 2 / 3, 2 / 3, 2, 3]);
+    // REDUCE_MEAN_MAX: every layer's mean, then every layer's max (bert-as-service pools the joined layers)
+    close(pool({ pooling: 'REDUCE_MEAN_MAX', layers: [0, 2] }), [3, 4, 2 / 3, 2 / 3, 5, 6, 2, 3]);
     close(pool({ pooling: 'CLS_TOKEN', layers: [1, 2] }), [0, -1, 1, 1]);
     close(pool({ pooling: 'LAST_TOKEN', layers: [-2, 0] }), [-4, 1, 5, 6]);
   });
