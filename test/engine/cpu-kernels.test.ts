@@ -52,34 +52,31 @@ describe('CPU kernels against the float64 reference: long sentences, head size 2
     });
   }
 
+  // Each sentence's cosine between this dtype's vector and the float64 reference's.
+  async function cosinesToReference(dtype: 'bfloat16' | 'int8'): Promise<number[]> {
+    const encoder = await Encoder.load(dir, { maxSeqLen: MAX_SEQ_LEN, dtype });
+    try {
+      const tokenized = encoder.tokenize(sentences);
+      const options: ReferencePoolingOptions = { pooling: 'REDUCE_MEAN', layers: [-2], maskClsSep: false, normalize: false, clsId: 101, sepId: 102 };
+      const rows = (await encoder.encode(sentences)).rows();
+      return tokenized.map((t, i) => cosine(rows[i], referenceEncode(reference, t.ids, options, t.typeIds)));
+    } finally {
+      await encoder.close();
+    }
+  }
+
   // Where the CPU has avx512_bf16 or AMX: oneDNN's bf16 products on shapes that are no whole number
   // of its blocks (72, 150), the rest float32; elsewhere torch's bfloat16 throughout.
   it('bfloat16: cosine to the float64 reference at least 0.999 for every sentence', async () => {
-    const encoder = await Encoder.load(dir, { maxSeqLen: MAX_SEQ_LEN, dtype: 'bfloat16' });
-    try {
-      const tokenized = encoder.tokenize(sentences);
-      const options: ReferencePoolingOptions = { pooling: 'REDUCE_MEAN', layers: [-2], maskClsSep: false, normalize: false, clsId: 101, sepId: 102 };
-      const rows = (await encoder.encode(sentences)).rows();
-      const cosines = tokenized.map((t, i) => cosine(rows[i], referenceEncode(reference, t.ids, options, t.typeIds)));
-      const path = libtorchInfo().oneDnnBf16Linear ? 'oneDNN bf16 linear kernels' : "torch's bfloat16";
-      console.log(`[cpu kernels] bfloat16 (${path}) cosines to the float64 reference: ${cosines.map((c) => c.toFixed(5)).join(', ')}`);
-      for (const c of cosines) expect(c).toBeGreaterThanOrEqual(0.999);
-    } finally {
-      await encoder.close();
-    }
+    const cosines = await cosinesToReference('bfloat16');
+    const path = libtorchInfo().oneDnnBf16Linear ? 'oneDNN bf16 linear kernels' : "torch's bfloat16";
+    console.log(`[cpu kernels] bfloat16 (${path}) cosines to the float64 reference: ${cosines.map((c) => c.toFixed(5)).join(', ')}`);
+    for (const c of cosines) expect(c).toBeGreaterThanOrEqual(0.999);
   });
 
   it("int8: cosine to the float64 reference at least 0.99 for every sentence", async () => {
-    const encoder = await Encoder.load(dir, { maxSeqLen: MAX_SEQ_LEN, dtype: 'int8' });
-    try {
-      const tokenized = encoder.tokenize(sentences);
-      const options: ReferencePoolingOptions = { pooling: 'REDUCE_MEAN', layers: [-2], maskClsSep: false, normalize: false, clsId: 101, sepId: 102 };
-      const rows = (await encoder.encode(sentences)).rows();
-      const cosines = tokenized.map((t, i) => cosine(rows[i], referenceEncode(reference, t.ids, options, t.typeIds)));
-      console.log(`[cpu kernels] int8 cosines to the float64 reference: ${cosines.map((c) => c.toFixed(5)).join(', ')}`);
-      for (const c of cosines) expect(c).toBeGreaterThanOrEqual(0.99);
-    } finally {
-      await encoder.close();
-    }
+    const cosines = await cosinesToReference('int8');
+    console.log(`[cpu kernels] int8 cosines to the float64 reference: ${cosines.map((c) => c.toFixed(5)).join(', ')}`);
+    for (const c of cosines) expect(c).toBeGreaterThanOrEqual(0.99);
   });
 });
