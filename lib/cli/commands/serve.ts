@@ -124,14 +124,19 @@ async function runServe(flags: ServeFlags): Promise<void> {
   }
 
   let stopping = false;
+  let loading: Promise<Encoder> | undefined;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log(`${signal}: finishing requests in flight`);
-    void server.shutdown().then(() => {
+    void (async () => {
+      await server.shutdown();
+      // Exiting while a native thread still loads the model races the static destructors
+      // (seen as SIGSEGV or a hang), so a signal during loading waits for it, then closes it.
+      await (await loading?.catch(() => undefined))?.close();
       log('stopped');
       process.exit(0);
-    });
+    })();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -143,11 +148,14 @@ async function runServe(flags: ServeFlags): Promise<void> {
   log(`listening on ${where}${flags.apiKey === undefined ? '' : ' (API key required)'}; loading ${flags.model}`);
   let encoder: Encoder;
   try {
-    encoder = await Encoder.load(await resolveModelDir(flags), options);
+    loading = resolveModelDir(flags).then((dir) => Encoder.load(dir, options));
+    encoder = await loading;
   } catch (error) {
+    if (stopping) return await new Promise(() => undefined); // the signal handler exits
     await server.shutdown();
     throw asFlagError(error);
   }
+  if (stopping) return await new Promise(() => undefined);
   server.setEncoder(encoder);
   log(`ready: ${encoder.options.workers} worker(s) on ${encoder.options.devices.join(', ')}, dimension ${encoder.dimension}`);
   await new Promise(() => undefined); // serve until a signal stops the process
