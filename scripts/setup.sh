@@ -20,7 +20,8 @@ esac
 
 # nginx: test/deploy/nginx.test.ts runs deploy/nginx.conf in front of two servers (as a foreground process of its own,
 # under a temp prefix; Debian's package may also enable its own nginx.service on port 80 where systemd runs)
-packages=(cmake g++ make libtorch-dev libdnnl-dev libopenblas0-pthread python3-torch python3-numpy python3-onnx python3-httpx python3-venv curl bsdutils nginx)
+# chromium: test/server/dashboard.test.ts drives GET /dashboard in it, headless, through playwright-core
+packages=(cmake g++ make libtorch-dev libdnnl-dev libopenblas0-pthread python3-torch python3-numpy python3-onnx python3-httpx python3-venv curl bsdutils nginx chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -33,12 +34,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# .venv/: Debian's python3 with torch (CPU build), transformers, sentence-transformers, onnxruntime, safetensors, numpy
-# and onnx from pip. Skipped when
+# .venv/: Debian's python3 with torch (CPU build), transformers, sentence-transformers, onnxruntime, safetensors, numpy,
+# onnx and tensorflow-cpu (which writes the TensorFlow checkpoints of the bert-as-service tests) from pip. Skipped when
 # they all import already. pip reads its usual configuration (pip.conf, PIP_* variables); where that names extra
 # indexes, the first becomes the index (so pip never waits on an unreachable pypi.org) and a CPU torch wheel found in
 # the find-links folders is installed as a file (a plain `torch` would resolve to the much larger CUDA build).
-venv_modules=(torch transformers sentence_transformers onnxruntime safetensors numpy onnx)
+venv_modules=(torch transformers sentence_transformers onnxruntime safetensors numpy onnx tensorflow)
 pip_setting() { # $1: environment variable, $2: pip config key; the variable wins, as in pip
   if [ -n "${!1:-}" ]; then echo "${!1}"; else .venv/bin/python -m pip config get "$2" 2>/dev/null || true; fi
 }
@@ -76,11 +77,11 @@ setup_venv() {
   done
   # No local CPU wheel and no index of our own (plain pypi.org, whose torch is the CUDA build): PyTorch's CPU index.
   if [ "${torch[0]}" = torch ] && [ -z "$index" ]; then torch+=(--index-url https://download.pytorch.org/whl/cpu); fi
-  echo "setup: installing ${torch[0]##*/} transformers sentence-transformers onnxruntime safetensors numpy onnx into .venv"
+  echo "setup: installing ${torch[0]##*/} transformers sentence-transformers onnxruntime safetensors numpy onnx tensorflow-cpu into .venv"
   # (pip 23 warns once per package missing from a file:// index: drop that noise)
   local noise='is ignored: it is neither a file nor a directory'
   "$py" -m pip "${args[@]}" "${torch[@]}" 2> >(grep -v "$noise" >&2)
-  "$py" -m pip "${args[@]}" transformers sentence-transformers onnxruntime safetensors numpy onnx 2> >(grep -v "$noise" >&2)
+  "$py" -m pip "${args[@]}" transformers sentence-transformers onnxruntime safetensors numpy onnx tensorflow-cpu 2> >(grep -v "$noise" >&2)
   versions=$("$py" -c "$import_all")
   echo "setup: .venv ready ($versions)"
 }
