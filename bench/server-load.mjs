@@ -58,7 +58,7 @@ async function drive(name, encodeOne) {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'be-bench-'));
 const socket = path.join(dir, 'bert.sock');
 const encoder = await Encoder.load(modelDir, { maxSeqLen: 64, workers: Number(args.workers) });
-const server = new EmbeddingServer({ maxBodyBytes: 16 << 20, maxInputs: 4096, modelName: 'bench' });
+const server = new EmbeddingServer({ maxBodyBytes: 16 << 20, maxInputs: 4096, modelName: 'bench', showTokensToClient: true });
 await server.listenOnSocket(socket);
 server.setEncoder(encoder);
 await encoder.encode(sentences.slice(0, 64)); // warm-up

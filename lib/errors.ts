@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   ERR_INVALID_UTF8: { status: 400, meaning: 'the request body is not valid UTF-8' },
   ERR_UNAUTHORIZED: { status: 401, meaning: 'the server has an --api-key and the request has no Authorization: Bearer header with it (every endpoint but /health)' },
   ERR_CORS_ORIGIN: { status: 403, meaning: 'a browser request from an origin --cors does not allow' },
+  ERR_TOKENS_NOT_ALLOWED: { status: 403, meaning: 'a request asked for show_tokens and the server was started without --show-tokens-to-client' },
   ERR_NOT_FOUND: { status: 404, meaning: 'no such endpoint, or another model name or version on the TF Serving routes' },
   ERR_METHOD: { status: 405, meaning: 'the endpoint takes another HTTP method' },
   ERR_REQUEST_TIMEOUT: { status: 408, meaning: 'the request body did not arrive within --request-timeout' },

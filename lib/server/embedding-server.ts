@@ -17,6 +17,7 @@ import { embedSparseRoute } from './routes/embed-sparse-route.js';
 import { encodeRoute } from './routes/encode-route.js';
 import { fillMaskRoute } from './routes/fill-mask-route.js';
 import { openAiRoute } from './routes/openai-route.js';
+import { BertAsServiceStatus, type ListeningOn } from './routes/bert-as-service-status.js';
 import type { Route, RouteResult } from './routes/route.js';
 import { scoreRoute } from './routes/score-route.js';
 import {
@@ -48,6 +49,8 @@ export interface EmbeddingServerOptions {
   apiKey?: string;
   /** browser origins allowed cross-origin access (CORS): '*' or a comma-separated list; none by default */
   cors?: string;
+  /** bert-as-service's -show_tokens_to_client: /encode answers show_tokens (else 403); default false */
+  showTokensToClient?: boolean;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
@@ -61,7 +64,7 @@ const POST_ROUTES: Record<string, Route> = {
   '/fill-mask': fillMaskRoute,
   '/embed_sparse': embedSparseRoute,
 };
-const GET_PATHS = ['/health', '/status', '/metrics'];
+const GET_PATHS = ['/health', '/status', '/metrics', '/status/server', '/status/client'];
 /** TensorFlow Serving's family of paths, /v1/models/<name>[/versions/<n>][:predict|/metadata]. */
 const TF_SERVING_ROUTES: Partial<Record<TfServingPath['verb'], Route>> = { predict: predictRoute };
 
@@ -75,6 +78,7 @@ export class EmbeddingServer {
   readonly #apiKey: ApiKey | undefined;
   readonly #cors: Cors | undefined;
   readonly #metrics = new ServerMetrics();
+  readonly #bertAsService: BertAsServiceStatus;
   readonly #servers: http.Server[] = [];
   readonly #inFlight = new Set<Promise<void>>();
   #socketPath: string | undefined;
@@ -87,6 +91,7 @@ export class EmbeddingServer {
     this.#requestTimeoutMs = checkInteger('requestTimeoutMs', options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 1);
     this.#apiKey = options.apiKey === undefined ? undefined : new ApiKey(options.apiKey);
     this.#cors = options.cors === undefined ? undefined : new Cors(parseCorsOrigins(options.cors));
+    this.#bertAsService = new BertAsServiceStatus({ showTokensToClient: options.showTokensToClient ?? false, cors: options.cors, modelName: options.modelName });
   }
 
   /** Starts answering encode requests (before this, they get 503). */
@@ -212,6 +217,11 @@ export class EmbeddingServer {
     if (GET_PATHS.includes(path)) {
       if (method !== 'GET') throw new HttpError(405, 'ERR_METHOD', `${path} takes GET, not ${method}`);
       if (path === '/metrics') return this.#metrics.render(this.#encoder?.status());
+      if (path === '/status/client') return { jsonText: JSON.stringify(this.#bertAsService.clientStatus(this.#listeningOn())) };
+      if (path === '/status/server') {
+        if (this.#state !== 'ready' || !this.#encoder) throw this.#unavailable();
+        return { jsonText: JSON.stringify(this.#bertAsService.serverStatus(this.#encoder, this.#listeningOn())) };
+      }
       if (path === '/health') {
         if (this.#state !== 'ready') throw this.#unavailable();
         return { jsonText: '{"status":"ok"}' };
@@ -224,14 +234,17 @@ export class EmbeddingServer {
         404,
         'ERR_NOT_FOUND',
         `no endpoint ${path}; try POST /encode, /embed, /v1/embeddings, /tokenize, /score, /fill-mask, /embed_sparse, ` +
-          `/v1/models/${this.#options.modelName}:predict or GET /status, /health, /metrics, /v1/models/${this.#options.modelName}[/metadata]`,
+          `/v1/models/${this.#options.modelName}:predict or GET /status, /status/server, /status/client, /health, /metrics, /v1/models/${this.#options.modelName}[/metadata]`,
       );
     }
     if (method !== 'POST') throw new HttpError(405, 'ERR_METHOD', `${path} takes POST, not ${method}`);
     const body = await readJsonBody(request, this.#bodyLimits(bodyDeadline));
     if (this.#state !== 'ready' || !this.#encoder) throw this.#unavailable();
     const binary = (request.headers.accept ?? '').includes('application/octet-stream');
-    return route({ encoder: this.#encoder, body: body as Record<string, unknown>, signal, binary, maxInputs: this.#options.maxInputs, modelName: this.#options.modelName });
+    const context = { encoder: this.#encoder, body: body as Record<string, unknown>, signal, binary, maxInputs: this.#options.maxInputs, modelName: this.#options.modelName, showTokensToClient: this.#options.showTokensToClient ?? false };
+    // bert-as-service's statistic counts its own requests; the route has checked body.texts once it answers
+    if (path === '/encode') return this.#bertAsService.statistic.trackEncode(() => (context.body.texts as unknown[]).length, () => route(context));
+    return route(context);
   }
 
   async #respondTfServing(request: http.IncomingMessage, path: TfServingPath, signal: AbortSignal, bodyDeadline: number): Promise<RouteResult> {
@@ -245,7 +258,13 @@ export class EmbeddingServer {
     if (path.verb === 'metadata') return { jsonText: modelMetadata(this.#encoder, this.#options.modelName) };
     const route = TF_SERVING_ROUTES[path.verb];
     if (!route) throw new HttpError(400, 'ERR_VALIDATION', `Expected ${path.verb} signature method_name to be tensorflow/serving/${path.verb}. Was: tensorflow/serving/predict`);
-    return route({ encoder: this.#encoder, body: body as Record<string, unknown>, signal, binary: false, maxInputs: this.#options.maxInputs, modelName: this.#options.modelName });
+    return route({ encoder: this.#encoder, body: body as Record<string, unknown>, signal, binary: false, maxInputs: this.#options.maxInputs, modelName: this.#options.modelName, showTokensToClient: this.#options.showTokensToClient ?? false });
+  }
+
+  /** The first TCP address and the socket, for bert-as-service's status dicts. */
+  #listeningOn(): ListeningOn {
+    const tcp = this.#servers.map((server) => server.address()).find((address) => typeof address === 'object' && address !== null);
+    return { host: tcp?.address ?? null, port: tcp?.port ?? null, socket: this.#socketPath ?? null };
   }
 
   #bodyLimits(deadline: number): BodyLimits {

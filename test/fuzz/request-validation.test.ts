@@ -264,7 +264,7 @@ describe.each(ROUTES)('POST %s', (path, route, body, runs) => {
       fc.asyncProperty(body, fc.boolean(), async (requestBody, binary) => {
         let result: RouteResult;
         try {
-          result = await route({ encoder, body: requestBody as Record<string, unknown>, signal: new AbortController().signal, binary, maxInputs: MAX_INPUTS, modelName: 'tiny' });
+          result = await route({ encoder, body: requestBody as Record<string, unknown>, signal: new AbortController().signal, binary, maxInputs: MAX_INPUTS, modelName: 'tiny', showTokensToClient: true });
         } catch (error) {
           expectDocumentedError(error, [HttpError, TypeError, RangeError]);
           const { status, code } = httpErrorOf(error);

@@ -15,7 +15,8 @@ const texts = stsSentences('dev').slice(0, 12);
 let running: RunningServer;
 
 beforeAll(async () => {
-  running = await startServer();
+  // BertClient's test asks for tokens (bert-as-service's -show_tokens_to_client)
+  running = await startServer({}, { showTokensToClient: true });
 });
 afterAll(() => running?.stop());
 

@@ -15,10 +15,10 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(encoderOptions: EncoderOptions = {}, serverOptions: { maxBodyBytes?: number; maxInputs?: number } = {}): Promise<RunningServer> {
+export async function startServer(encoderOptions: EncoderOptions = {}, serverOptions: { maxBodyBytes?: number; maxInputs?: number; showTokensToClient?: boolean } = {}): Promise<RunningServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'be-'));
   const socket = path.join(dir, 'bert.sock');
-  const server = new EmbeddingServer({ maxBodyBytes: serverOptions.maxBodyBytes ?? 1 << 20, maxInputs: serverOptions.maxInputs ?? 64, modelName: 'tiny' });
+  const server = new EmbeddingServer({ maxBodyBytes: serverOptions.maxBodyBytes ?? 1 << 20, maxInputs: serverOptions.maxInputs ?? 64, modelName: 'tiny', showTokensToClient: serverOptions.showTokensToClient });
   await server.listenOnSocket(socket);
   const port = await server.listenOnTcp(0);
   const encoder = await Encoder.load(checkpointDir('tiny'), { maxSeqLen: 32, ...encoderOptions });

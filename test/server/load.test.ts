@@ -12,7 +12,8 @@ let running: RunningServer;
 let alone: Float32Array;
 
 beforeAll(async () => {
-  running = await startServer({ workers: 2 });
+  // half the clients ask for tokens (bert-as-service's -show_tokens_to_client)
+  running = await startServer({ workers: 2 }, { showTokensToClient: true });
   const reference = await Encoder.load(checkpointDir('tiny'), { maxSeqLen: 32, maxBatchSize: 1 });
   alone = (await reference.encode(sentences)).data;
   await reference.close();

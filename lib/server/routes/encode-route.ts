@@ -2,9 +2,11 @@
  * POST /encode, bert-as-service's request and response:
  * `{ "id": 123, "texts": [...], "is_tokenized": false, "show_tokens": false }` →
  * `{ "id": 123, "results": [[...]], "status": 200 }` (with "tokens" when asked). As in
- * bert-as-service, a text 'A ||| B' is the sentence pair (A, B).
+ * bert-as-service, a text 'A ||| B' is the sentence pair (A, B); "show_tokens" needs a server started
+ * with --show-tokens-to-client (else 403 ERR_TOKENS_NOT_ALLOWED).
  */
 import { nestedFloat32Json } from '../../float32-json.js';
+import { HttpError } from '../http-error.js';
 import { bodyObject, optionalBoolean, textList, tokenLists } from '../request-validation.js';
 import { checkQueueLimit } from './queue-limit.js';
 import type { Route } from './route.js';
@@ -22,11 +24,15 @@ function requestIdHeader(id: unknown): Record<string, string> {
   return text.length <= MAX_HEADER_ID_LENGTH && /^[\x21-\x7e]+$/.test(text) ? { 'x-request-id': text } : {};
 }
 
-export const encodeRoute: Route = async ({ encoder, body, signal, binary, maxInputs }) => {
+export const encodeRoute: Route = async ({ encoder, body, signal, binary, maxInputs, showTokensToClient }) => {
   const request = bodyObject(body);
   const id = request.id ?? null;
   const isTokenized = optionalBoolean('is_tokenized', request.is_tokenized, false);
   const showTokens = optionalBoolean('show_tokens', request.show_tokens, false);
+  // As bert-as-service's -show_tokens_to_client: the server, not the client, decides.
+  if (showTokens && !showTokensToClient) {
+    throw new HttpError(403, 'ERR_TOKENS_NOT_ALLOWED', 'this server does not show tokens to clients: start it with --show-tokens-to-client, or send show_tokens: false');
+  }
   const texts = isTokenized ? tokenLists('texts', request.texts, maxInputs) : textList('texts', request.texts, maxInputs, false);
   checkQueueLimit(encoder, texts.length, 'texts');
   const embeddings = await encoder.encode(texts, { isTokenized, showTokens, signal });

@@ -11,6 +11,8 @@ export interface RouteContext {
   maxInputs: number;
   /** the name /v1/embeddings reports */
   modelName: string;
+  /** the server's --show-tokens-to-client: whether /encode may answer the tokens a client asks for */
+  showTokensToClient: boolean;
 }
 
 export type RouteResult =
