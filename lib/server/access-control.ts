@@ -5,12 +5,17 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
 import { expectationMessage } from '../validation.js';
+import { DASHBOARD_PATHS } from './dashboard/dashboard-assets.js';
 import { HttpError } from './http-error.js';
 
 /** Visible ASCII without spaces: what an HTTP header can carry as a bearer token. */
 const HEADER_SAFE_TOKEN = /^[\x21-\x7e]+$/;
-/** The paths a client may reach without the key: a load balancer's health check. */
-export const OPEN_PATHS: readonly string[] = ['/health'];
+/**
+ * The paths a client may reach without the key: a load balancer's health check, and the dashboard's
+ * page and files (a browser cannot send the key with a page load; they hold no data, and the page
+ * asks for the key before it reads any).
+ */
+export const OPEN_PATHS: readonly string[] = ['/health', ...DASHBOARD_PATHS];
 
 const sha256 = (text: string): Buffer => crypto.createHash('sha256').update(text, 'utf8').digest();
 

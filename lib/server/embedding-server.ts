@@ -9,6 +9,8 @@ import http from 'node:http';
 import type { Encoder } from '../encoder.js';
 import { checkInteger, expectationMessage } from '../validation.js';
 import { ApiKey, Cors, OPEN_PATHS, parseCorsOrigins } from './access-control.js';
+import { DASHBOARD_PATHS, sendDashboardAsset } from './dashboard/dashboard-assets.js';
+import { historySecondsAsked } from './dashboard/metrics-history.js';
 import { HttpError, httpErrorOf } from './http-error.js';
 import { ServerMetrics } from './metrics.js';
 import { readJsonBody, type BodyLimits } from './request-body.js';
@@ -77,7 +79,7 @@ export class EmbeddingServer {
   readonly #requestTimeoutMs: number;
   readonly #apiKey: ApiKey | undefined;
   readonly #cors: Cors | undefined;
-  readonly #metrics = new ServerMetrics();
+  readonly #metrics = new ServerMetrics(() => this.#encoder?.status());
   readonly #bertAsService: BertAsServiceStatus;
   readonly #servers: http.Server[] = [];
   readonly #inFlight = new Set<Promise<void>>();
@@ -124,6 +126,7 @@ export class EmbeddingServer {
   shutdown(): Promise<void> {
     this.#closing ??= (async () => {
       this.#state = 'closing';
+      this.#metrics.close();
       const closed = this.#servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
       for (const server of this.#servers) server.closeIdleConnections();
       while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
@@ -155,7 +158,8 @@ export class EmbeddingServer {
     const bodyDeadline = started + this.#requestTimeoutMs;
     const url = new URL(request.url ?? '/', 'http://localhost');
     const tfServing = parseTfServingPath(url.pathname);
-    const endpoint = url.pathname in POST_ROUTES || GET_PATHS.includes(url.pathname) ? url.pathname : (tfServing?.endpoint ?? 'other');
+    const endpoint =
+      url.pathname in POST_ROUTES || GET_PATHS.includes(url.pathname) ? url.pathname : DASHBOARD_PATHS.includes(url.pathname) ? '/dashboard' : (tfServing?.endpoint ?? 'other');
     const controller = new AbortController();
     // The client hung up before its answer was written: drop its queued sentences.
     response.once('close', () => {
@@ -174,6 +178,7 @@ export class EmbeddingServer {
         return;
       }
       if (this.#apiKey && !OPEN_PATHS.includes(url.pathname)) this.#apiKey.check(request);
+      if (DASHBOARD_PATHS.includes(url.pathname)) return sendDashboardAsset(request, response, url.pathname);
       const result = tfServing
         ? await this.#respondTfServing(request, tfServing, controller.signal, bodyDeadline)
         : await this.#respond(request, url.pathname, controller.signal, bodyDeadline);
@@ -201,7 +206,7 @@ export class EmbeddingServer {
         response.writeHead(status, headers).end(answer.jsonText);
       }
     } finally {
-      this.#metrics.record(endpoint, status, (performance.now() - started) / 1000, errorCode);
+      this.#metrics.record(endpoint, status, (performance.now() - started) / 1000, errorCode, request.method === 'POST');
     }
     // In flight until the answer has left, so that a shutdown does not cut a long one short.
     if (!response.writableFinished && !response.destroyed) {
@@ -226,7 +231,9 @@ export class EmbeddingServer {
         if (this.#state !== 'ready') throw this.#unavailable();
         return { jsonText: '{"status":"ok"}' };
       }
-      return { jsonText: JSON.stringify({ state: this.#state, ...(this.#encoder?.status() ?? {}) }) };
+      const history = historySecondsAsked(request.url);
+      const loaded = this.#encoder ? { modelName: this.#options.modelName, ...this.#encoder.status() } : {};
+      return { jsonText: JSON.stringify({ state: this.#state, ...loaded, ...(history === undefined ? {} : { history: this.#metrics.history(history) }) }) };
     }
     const route = POST_ROUTES[path];
     if (!route) {
@@ -234,7 +241,7 @@ export class EmbeddingServer {
         404,
         'ERR_NOT_FOUND',
         `no endpoint ${path}; try POST /encode, /embed, /v1/embeddings, /tokenize, /score, /fill-mask, /embed_sparse, ` +
-          `/v1/models/${this.#options.modelName}:predict or GET /status, /status/server, /status/client, /health, /metrics, /v1/models/${this.#options.modelName}[/metadata]`,
+          `/v1/models/${this.#options.modelName}:predict or GET /status, /status/server, /status/client, /health, /metrics, /dashboard, /v1/models/${this.#options.modelName}[/metadata]`,
       );
     }
     if (method !== 'POST') throw new HttpError(405, 'ERR_METHOD', `${path} takes POST, not ${method}`);

@@ -1,5 +1,6 @@
-/** Prometheus text exposition of the server's requests and the encoder's pool. */
+/** Prometheus text exposition of the server's requests and the encoder's pool, and their last minutes for the dashboard. */
 import type { EncoderStatus } from '../pool/encoder-status.js';
+import { MetricsHistory, SAMPLE_INTERVAL_MS, type StatusHistory } from './dashboard/metrics-history.js';
 
 const LATENCY_BOUNDS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, Infinity];
 
@@ -17,8 +18,19 @@ export class ServerMetrics {
   readonly #requests = new Map<string, number>();
   readonly #errors = new Map<string, number>();
   readonly #latency = new Map<string, Histogram>();
+  readonly #history: MetricsHistory;
+  readonly #sampler: NodeJS.Timeout;
 
-  record(endpoint: string, status: number, seconds: number, errorCode?: string): void {
+  /** `encoderStatus` is read once a second for the history (undefined while the model loads). */
+  constructor(encoderStatus: () => EncoderStatus | undefined) {
+    this.#history = new MetricsHistory();
+    this.#sampler = setInterval(() => this.#history.sample(encoderStatus()), SAMPLE_INTERVAL_MS).unref();
+  }
+
+  /** `modelRequest`: a POST, which runs the model (its latency goes into the history's percentiles). */
+  record(endpoint: string, status: number, seconds: number, errorCode?: string, modelRequest = false): void {
+    if (modelRequest) this.#history.recordLatency(seconds);
+    if (errorCode) this.#history.recordError(errorCode);
     const key = `endpoint="${endpoint}",status="${status}"`;
     this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
     if (errorCode) this.#errors.set(errorCode, (this.#errors.get(errorCode) ?? 0) + 1);
@@ -30,6 +42,16 @@ export class ServerMetrics {
     histogram.counts[LATENCY_BOUNDS_SECONDS.findIndex((b) => seconds <= b)]++;
     histogram.sum += seconds;
     histogram.count++;
+  }
+
+  /** The samples of the last `seconds` (at most HISTORY_SECONDS), oldest first. */
+  history(seconds: number): StatusHistory {
+    return this.#history.columns(seconds);
+  }
+
+  /** Stops sampling. */
+  close(): void {
+    clearInterval(this.#sampler);
   }
 
   render(status: EncoderStatus | undefined): string {

@@ -81,6 +81,8 @@ With a masked-LM head (BertForMaskedLM checkpoints): POST /score, POST /fill-mas
 (text-embeddings-inference), and TensorFlow Serving's POST /v1/models/<name>:predict,
 GET /v1/models/<name>[/metadata].
 Accept: application/octet-stream on the encode endpoints returns raw float32 (shape in X-Embedding-Shape).
+GET /dashboard: charts for a browser (requests and sentences per second, latency, queue, batches,
+workers, errors by code) of the last ten minutes; with --api-key the page asks for the key.
 
 TCP on a host other than loopback (127.0.0.1, ::1, localhost) needs --api-key, or --allow-unauthenticated.
 
