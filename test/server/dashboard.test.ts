@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EncoderStatus } from '../../lib/pool/encoder-status.js';
+import { HISTORY_SECONDS, MetricsHistory } from '../../lib/server/dashboard/metrics-history.js';
 import { BIN } from '../cli/run-cli.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
 import { repoRoot } from '../reference/helpers.js';
@@ -256,5 +258,66 @@ describe('GET /dashboard', () => {
     expect(seen.failed).toEqual([]);
     expect(seen.urls.filter((url) => new URL(url).origin !== new URL(guarded.origin).origin)).toEqual([]);
     await page.close();
+  });
+});
+
+describe("the server's history behind /status?history", () => {
+  /** The pool's counters after `second` seconds of a steady 2 requests, 10 sentences and 1 batch a second, a quarter of it padding. */
+  const steady = (second: number): EncoderStatus =>
+    ({
+      requests: 2 * second,
+      sentences: 10 * second,
+      batches: second,
+      workers: [{ device: 'cpu', batches: second, sentences: 10 * second, busyMs: 0 }],
+      paddedTokens: 100 * second,
+      paddingRatio: 0.25,
+      queuedSentences: second % 7,
+      busyWorkers: second % 2,
+    }) as EncoderStatus;
+
+  it('keeps the last ten minutes, one sample a second, and forgets the older ones', () => {
+    const history = new MetricsHistory(0);
+    const seconds = HISTORY_SECONDS + 50;
+    for (let second = 1; second <= seconds; second++) {
+      if (second === 10) history.recordError('ERR_OVERLOADED'); // falls out of the window
+      if (second === seconds - 3) {
+        history.recordError('ERR_VALIDATION');
+        history.recordError('ERR_VALIDATION');
+      }
+      if (second === seconds) for (let ms = 100; ms >= 1; ms--) history.recordLatency(ms / 1000);
+      history.sample(steady(second), second * 1000);
+    }
+    const columns = history.columns(HISTORY_SECONDS);
+    expect(columns.t).toHaveLength(HISTORY_SECONDS);
+    expect(columns.t[0]).toBe(seconds - HISTORY_SECONDS + 1);
+    expect(columns.t.at(-1)).toBe(seconds);
+    expect(new Set(columns.requestsPerSecond)).toEqual(new Set([2]));
+    expect(new Set(columns.sentencesPerSecond)).toEqual(new Set([10]));
+    expect(new Set(columns.meanBatchSize)).toEqual(new Set([10]));
+    expect(new Set(columns.paddingRatio)).toEqual(new Set([0.25]));
+    expect(columns.queuedSentences).toEqual(columns.t.map((t) => t % 7));
+    expect(columns.busyWorkers).toEqual(columns.t.map((t) => t % 2));
+    // nearest-rank percentiles of 1..100 ms, in the one second that had requests
+    expect(columns.latencyP50Ms.slice(-2)).toEqual([null, 50]);
+    expect(columns.latencyP99Ms.slice(-2)).toEqual([null, 99]);
+    expect(Object.keys(columns.errors)).toEqual(['ERR_VALIDATION']);
+    expect(columns.errors.ERR_VALIDATION.slice(-5)).toEqual([0, 2, 0, 0, 0]);
+    const lastFive = history.columns(5);
+    expect(lastFive.t).toEqual(columns.t.slice(-5));
+    expect(lastFive.errors.ERR_VALIDATION).toEqual([0, 2, 0, 0, 0]);
+  });
+
+  it('rates are per second of the real interval, and a second of 10 000 requests keeps exact percentiles of equal latencies', () => {
+    const history = new MetricsHistory(0);
+    history.sample(steady(4), 2000); // a late tick: 40 sentences over 2 s
+    for (let i = 0; i < 10_000; i++) history.recordLatency(0.007);
+    history.sample(steady(4), 3000); // nothing new
+    const columns = history.columns(HISTORY_SECONDS);
+    expect(columns.sentencesPerSecond).toEqual([20, 0]);
+    expect(columns.requestsPerSecond).toEqual([4, 0]);
+    expect(columns.meanBatchSize).toEqual([10, null]);
+    expect(columns.paddingRatio).toEqual([0.25, null]);
+    expect(columns.latencyP50Ms).toEqual([null, 7]);
+    expect(columns.latencyP99Ms).toEqual([null, 7]);
   });
 });
