@@ -39,7 +39,8 @@ fi
 # they all import already. pip reads its usual configuration (pip.conf, PIP_* variables); where that names extra
 # indexes, the first becomes the index (so pip never waits on an unreachable pypi.org) and a CPU torch wheel found in
 # the find-links folders is installed as a file (a plain `torch` would resolve to the much larger CUDA build).
-venv_modules=(torch transformers sentence_transformers onnxruntime safetensors numpy onnx tensorflow)
+# (bert_embed: the Python client of clients/python, installed last by setup_venv)
+venv_modules=(torch transformers sentence_transformers onnxruntime safetensors numpy onnx tensorflow bert_embed)
 pip_setting() { # $1: environment variable, $2: pip config key; the variable wins, as in pip
   if [ -n "${!1:-}" ]; then echo "${!1}"; else .venv/bin/python -m pip config get "$2" 2>/dev/null || true; fi
 }
@@ -82,6 +83,10 @@ setup_venv() {
   local noise='is ignored: it is neither a file nor a directory'
   "$py" -m pip "${args[@]}" "${torch[@]}" 2> >(grep -v "$noise" >&2)
   "$py" -m pip "${args[@]}" transformers sentence-transformers onnxruntime safetensors numpy onnx tensorflow-cpu 2> >(grep -v "$noise" >&2)
+  # The Python client (clients/python, bert-as-service's BertClient for our server), editable: test/clients/ runs
+  # this checkout's code as pip installed it. Its build backend (setuptools) comes from the same index.
+  echo "setup: installing clients/python (bert-embed-client) into .venv, editable"
+  "$py" -m pip "${args[@]}" --editable clients/python 2> >(grep -v "$noise" >&2)
   versions=$("$py" -c "$import_all")
   echo "setup: .venv ready ($versions)"
 }
