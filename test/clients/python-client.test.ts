@@ -82,6 +82,14 @@ async function expected(texts: string[] | string[][], options: { isTokenized?: b
   return (await encoder.encode(texts, options)).data;
 }
 
+/** The vectors of readme_examples.py's `batches`: the sentences 20 times over, then once more in threes. */
+async function inBatchOrder(): Promise<Float32Array> {
+  const once = await expected(sentences);
+  const all = new Float32Array(once.length * 21);
+  for (let i = 0; i < 21; i++) all.set(once, i * once.length);
+  return all;
+}
+
 /** Asserts a recorded array has `rows` rows of the model's width and the Node API's vectors. */
 function expectArray(recorded: any, reference: Float32Array, rows: number, label: string): void {
   const { data, shape } = float32Of(recorded);
@@ -159,7 +167,7 @@ describe.each([
 
   it('encode_async over a generator: the README loop as written, and batches in order', async () => {
     expect(record.encode_async_printed).toEqual(Array.from({ length: 10 }, () => `received ${sentences.length} x ${encoder.dimension}`));
-    expectArray(record.encode_async_ordered, await expected(sentences), sentences.length, 'encode_async order');
+    expectArray(record.encode_async_ordered, await inBatchOrder(), sentences.length * 21, 'encode_async order');
   });
 
   it("non-blocking encode: example2.py's fetch_all(concat=True) and fetch(), fetch_all in sending order", async () => {
@@ -178,7 +186,7 @@ describe.each([
     const fetched = printed.slice(6).map((line) => /^received (\d+), shape \((\d+), (\d+)\)$/.exec(line));
     expect(fetched.every((match) => match && Number(match[2]) === sentences.length && Number(match[3]) === encoder.dimension), printed.join('\n')).toBe(true);
     expect(new Set(fetched.map((match) => match![1])).size).toBe(20);
-    expectArray(record.fetch_all_sorted, once, sentences.length, 'fetch_all sorted');
+    expectArray(record.fetch_all_sorted, await inBatchOrder(), sentences.length * 21, 'fetch_all sorted');
     expect(record.fetch_all_none_pending).toBeNull();
   });
 
@@ -219,7 +227,7 @@ describe.each([
     expect(Object.keys(status).filter((key) => /tensorflow|zmq|python/.test(key))).toEqual([]);
     // every /encode request of this run so far was counted, with its sentences
     expect(status.statistic.num_data_request).toBeGreaterThanOrEqual(2 + 1 + 2 + 10 + 20 + 20 + 40 + 6);
-    expect(status.statistic.max_size_per_request).toBe(sentences.length);
+    expect(status.statistic.max_size_per_request).toBe(sentences.length * 20);
     expect(status.statistic.min_size_per_request).toBe(1);
     const { statistic: _statistic, server_current_time: _now, ...config } = status;
     expect(record.server_config).not.toHaveProperty('statistic');

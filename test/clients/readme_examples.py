@@ -78,8 +78,9 @@ with contextlib.redirect_stdout(printed):
         print('received %d x %d' % (j.shape[0], j.shape[1]))
 keep('encode_async_printed', printed.getvalue().splitlines())
 
-# encode_async keeps the generator's order: batches of different sentences
-batches = [lst_str[i:i + 3] for i in range(0, len(lst_str), 3)]
+# encode_async keeps the generator's order: batches of different sentences, the first a large one that
+# the server answers after the small ones (calls of at most priorityBatchSize sentences go first)
+batches = [lst_str * 20] + [lst_str[i:i + 3] for i in range(0, len(lst_str), 3)]
 keep('encode_async_ordered', np.concatenate([response.embedding for response in bc.encode_async(iter(batches))], axis=0))
 
 
@@ -111,7 +112,7 @@ with contextlib.redirect_stdout(printed):
         print('received %s, shape %s' % (v.id, v.content.shape))
 keep('example2_printed', printed.getvalue().splitlines())
 
-# fetch_all(sort=True) restores the sending order of different batches
+# fetch_all(sort=True) restores the sending order of the same batches, though they are answered out of it
 for batch in batches:
     bc.encode(batch, blocking=False)
 keep('fetch_all_sorted', np.concatenate(bc.fetch_all(sort=True), axis=0))
