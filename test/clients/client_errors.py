@@ -1,6 +1,6 @@
 """The pip-installed bert_embed client's failures, one scenario per run (see python-client.test.ts):
 
-    python client_errors.py '{"scenario": "no_server" | "hanging" | "tokens_refused" | "validation", "connection": {...}}'
+    python client_errors.py '{"scenario": "no_server" | "hanging" | "tokens_refused" | "idle" | "validation", "connection": {...}}'
 
 Prints one JSON object describing what was raised (class names, code, message, seconds taken).
 """
@@ -61,6 +61,13 @@ elif scenario == 'tokens_refused':
         'unchecked': raised(lambda: BertClient(check_token_info=False, **CONNECTION).encode(['hello world!'], show_tokens=True)),
         'server_error_class': bert_embed.ServerError.__name__,
     }))
+elif scenario == 'idle':
+    # a kept-alive connection the server closed while the client sat idle is replaced, not an error
+    bc = BertClient(**CONNECTION)
+    before = bc.encode(['hello world!'])
+    time.sleep(args['seconds'])
+    after = bc.encode(['hello world!'])
+    print(json.dumps({'before': float32(before), 'after': float32(after)}))
 elif scenario == 'validation':
     bc = BertClient(**CONNECTION)
     calls = {

@@ -289,6 +289,13 @@ describe('failures', () => {
     expect(outcome.unchecked.message).toContain('--show-tokens-to-client');
   });
 
+  it("a client idle past the server's keep-alive timeout (Node's 5 s, closed a moment later) encodes again on a fresh connection", async () => {
+    const outcome = await python('client_errors.py', { scenario: 'idle', connection: { port: plain.port }, seconds: 7 });
+    const reference = await expected(['hello world!']);
+    expectVectorsClose(float32Of(outcome.before).data, reference, encoder.dimension, 1e-6, 'before');
+    expectVectorsClose(float32Of(outcome.after).data, reference, encoder.dimension, 1e-6, 'after');
+  });
+
   it('bad arguments: TypeError or ValueError naming the argument, what was expected and received', async () => {
     const outcome = await python('client_errors.py', { scenario: 'validation', connection: { port: plain.port } });
     const expectations: [string, string, string][] = [
