@@ -243,6 +243,28 @@ describe.each([
   });
 });
 
+describe("bert-as-service's HTTP proxy routes", () => {
+  it('GET /status/client: the status dict of the proxy\'s BertClient, with the /encode requests in flight', async () => {
+    const url = `http://127.0.0.1:${plain.port}`;
+    const clientStatus = async (): Promise<any> => (await fetch(`${url}/status/client`)).json();
+    const before = await clientStatus();
+    const texts = Array.from({ length: 600 }, (_, i) => sentences[i % sentences.length]);
+    const answered = fetch(`${url}/encode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 7, texts }) });
+    let during = await clientStatus();
+    for (let poll = 0; poll < 200 && during.num_pending_request === 0; poll++) during = await clientStatus();
+    expect((await answered).status).toBe(200);
+    const after = await clientStatus();
+    // bert-as-service's BertClient.status keys, and the socket
+    const keys = ['identity', 'num_request', 'num_pending_request', 'pending_request', 'output_fmt', 'port', 'port_out', 'server_ip', 'client_version', 'timeout', 'socket'];
+    expect(Object.keys(during).sort()).toEqual(keys.sort());
+    expect(during).toMatchObject({ num_pending_request: 1, output_fmt: 'list', port: plain.port, port_out: plain.port, server_ip: '127.0.0.1', socket: plain.socket, timeout: -1, identity: before.identity });
+    expect(during.pending_request).toHaveLength(1);
+    expect(after).toMatchObject({ num_pending_request: 0, pending_request: [] });
+    // the status requests count, as bert-as-service's SHOW_STATUS did, and the /encode once answered
+    expect(after.num_request).toBeGreaterThanOrEqual(before.num_request + 3);
+  });
+});
+
 describe('failures', () => {
   it.each([
     ['TCP', async () => ({ port: await closedPort() })],
