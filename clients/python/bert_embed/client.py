@@ -275,7 +275,15 @@ class BertClient(object):
                         window.release()
                     yield Response(request_id, embedding, tokens)
             finally:
+                # the caller stopped early: what was sent will never be received
                 stopped.set()
+                while True:
+                    try:
+                        item = in_order.get_nowait()
+                    except queue.Empty:
+                        break
+                    if isinstance(item, tuple):
+                        self._settle(item[0])
 
         threading.Thread(target=feed, name='bert_embed.encode_async', daemon=True).start()
         return results()
