@@ -25,6 +25,7 @@ export interface BertClientOptions {
 
 export interface ClientEncodeOptions {
   isTokenized?: boolean;
+  /** the server must run with --show-tokens-to-client, else the call fails with ERR_TOKENS_NOT_ALLOWED */
   showTokens?: boolean;
   signal?: AbortSignal;
 }
