@@ -1,21 +1,17 @@
 /** Encoder options: their types, defaults, and validation before anything reaches C++. */
 import os from 'node:os';
-import { assertBoolean, checkInteger, checkOneOf, checkPlainObject, expectationMessage, rejectUnknownOptions } from './validation.js';
+import {
+  checkDevice,
+  checkOption,
+  ENCODER_OPTION_NAMES,
+  MODEL_FILE_OPTIONS,
+  type Dtype,
+  type OptionContext,
+  type PoolingStrategy,
+} from './option-declarations.js';
+import { checkPlainObject, expectationMessage, rejectUnknownOptions } from './validation.js';
 
-export const POOLING_STRATEGIES = [
-  'NONE',
-  'REDUCE_MEAN',
-  'REDUCE_MAX',
-  'REDUCE_MEAN_MAX',
-  'CLS_TOKEN',
-  'FIRST_TOKEN',
-  'SEP_TOKEN',
-  'LAST_TOKEN',
-] as const;
-export type PoolingStrategy = (typeof POOLING_STRATEGIES)[number];
-
-export const DTYPES = ['float32', 'float16', 'bfloat16', 'int8'] as const;
-export type Dtype = (typeof DTYPES)[number];
+export { DTYPES, POOLING_OPTION_NAMES, POOLING_STRATEGIES, type Dtype, type PoolingStrategy } from './option-declarations.js';
 
 /** How token vectors become one vector; set at load, and overridable per encode() call. */
 export interface PoolingOptions {
@@ -29,6 +25,7 @@ export interface PoolingOptions {
   maskClsSep?: boolean;
 }
 
+/** Encoder.load's options; each is declared, with its check, default and help, in option-declarations.ts. */
 export interface EncoderOptions extends PoolingOptions {
   /** 'cpu' (default), 'cuda' or 'cuda:N'; shorthand for `devices: [device]` */
   device?: string;
@@ -37,8 +34,16 @@ export interface EncoderOptions extends PoolingOptions {
   /** model replicas, each with its own native worker thread; default one per device */
   workers?: number;
   dtype?: Dtype;
-  /** tokens per sentence including [CLS]/[SEP]; longer input is truncated. Default: the model's max_seq_length, else 25 */
-  maxSeqLen?: number;
+  /** tokens per sentence including [CLS]/[SEP]; longer input is truncated; null: each batch as long as its longest sentence. Default: the model's max_seq_length, else 25 */
+  maxSeqLen?: number | null;
+  /** with maxSeqLen null, NONE's token vectors padded to max_position_embeddings (default: to the call's longest sentence) */
+  fixedEmbedLength?: boolean;
+  /** add [CLS]/[SEP] (default true) */
+  specialTokens?: boolean;
+  /** keep case and accents whatever the checkpoint's tokenizer says */
+  casedTokenization?: boolean;
+  /** CUDA: the share of each device's memory the caching allocator may take */
+  gpuMemoryFraction?: number;
   /** intra-op (OpenMP) threads of each worker thread; default 1 */
   threads?: number;
   /** OpenBLAS threads (process-wide) when libtorch's BLAS is OpenBLAS; default: cores / CPU workers */
@@ -51,26 +56,21 @@ export interface EncoderOptions extends PoolingOptions {
   priorityBatchSize?: number;
   /** beyond this many unfinished sentences, encode() rejects with ERR_OVERLOADED */
   maxQueuedSentences?: number;
+  /** a fine-tuned TensorFlow checkpoint's directory (bert-as-service's tuned_model_dir) */
+  tunedModelDir?: string;
+  /** the TensorFlow checkpoint's name (default 'bert_model.ckpt') */
+  ckptName?: string;
+  /** a TensorFlow checkpoint's config file (default 'bert_config.json') */
+  configName?: string;
 }
 
 export type ResolvedPoolingOptions = Required<PoolingOptions>;
-export type ResolvedEncoderOptions = Omit<Required<EncoderOptions>, 'device'>;
-
-export const POOLING_OPTION_NAMES: readonly (keyof PoolingOptions)[] = ['pooling', 'layers', 'normalize', 'maskClsSep'];
-const ENCODER_OPTION_NAMES: readonly (keyof EncoderOptions)[] = [
-  'device',
-  'devices',
-  'workers',
-  ...POOLING_OPTION_NAMES,
-  'maxSeqLen',
-  'dtype',
-  'threads',
-  'blasThreads',
-  'maxBatchSize',
-  'maxBatchTokens',
-  'priorityBatchSize',
-  'maxQueuedSentences',
-];
+/** The options a loaded encoder runs with; the model-file options stay with the files they chose. */
+export type ResolvedEncoderOptions = Omit<Required<EncoderOptions>, 'device' | 'gpuMemoryFraction' | 'tunedModelDir' | 'ckptName' | 'configName' | 'casedTokenization'> & {
+  /** null: no limit */
+  gpuMemoryFraction: number | null;
+  casedTokenization: boolean;
+};
 
 const CORES = os.availableParallelism();
 const DEFAULT_MAX_BATCH_SIZE = 32;
@@ -88,20 +88,12 @@ export function resolvePoolingOptions(
   numLayers: number,
   defaults: Partial<ResolvedPoolingOptions>,
 ): ResolvedPoolingOptions {
-  const layers = options.layers ?? defaults.layers ?? [-2];
-  if (!Array.isArray(layers) || layers.length === 0) {
-    throw new TypeError(expectationMessage('layers', 'non-empty array of integers', layers));
-  }
-  layers.forEach((layer, i) => checkInteger(`layers[${i}]`, layer, -(numLayers + 1), numLayers));
-  const normalize = options.normalize ?? defaults.normalize ?? false;
-  assertBoolean('normalize', normalize);
-  const maskClsSep = options.maskClsSep ?? defaults.maskClsSep ?? false;
-  assertBoolean('maskClsSep', maskClsSep);
+  const context: OptionContext = { numLayers, maxPositions: Infinity };
   return {
-    pooling: checkOneOf('pooling', options.pooling ?? defaults.pooling ?? 'REDUCE_MEAN', POOLING_STRATEGIES),
-    layers: [...(layers as number[])],
-    normalize,
-    maskClsSep,
+    pooling: checkOption('pooling', options.pooling ?? defaults.pooling ?? 'REDUCE_MEAN', context) as PoolingStrategy,
+    layers: checkOption('layers', options.layers ?? defaults.layers ?? [-2], context) as number[],
+    normalize: checkOption('normalize', options.normalize ?? defaults.normalize ?? false, context) as boolean,
+    maskClsSep: checkOption('maskClsSep', options.maskClsSep ?? defaults.maskClsSep ?? false, context) as boolean,
   };
 }
 
@@ -112,6 +104,24 @@ export interface CpuKernels {
   oneDnnBf16Linear: boolean;
 }
 
+/** The model-file options (read before the model's config, which they choose), checked, with their defaults. */
+export interface ModelFileOptions {
+  tunedModelDir?: string;
+  ckptName: string;
+  configName: string;
+}
+
+export function resolveModelFileOptions(options: Record<string, unknown>): ModelFileOptions {
+  const context: OptionContext = { numLayers: 0, maxPositions: 0 };
+  const defaults: Record<string, string | undefined> = { tunedModelDir: undefined, ckptName: 'bert_model.ckpt', configName: 'bert_config.json' };
+  const resolved: Record<string, string | undefined> = {};
+  for (const { name, check } of MODEL_FILE_OPTIONS) {
+    const value = options[name] ?? defaults[name];
+    resolved[name] = value === undefined ? undefined : (check(value) as string);
+  }
+  return resolved as unknown as ModelFileOptions;
+}
+
 export function resolveEncoderOptions(
   input: unknown,
   limits: ModelLimits,
@@ -120,11 +130,13 @@ export function resolveEncoderOptions(
 ): ResolvedEncoderOptions {
   const options = checkPlainObject('options', input ?? {});
   rejectUnknownOptions('Encoder.load', options, ENCODER_OPTION_NAMES);
+  resolveModelFileOptions(options);
+  const context: OptionContext = limits;
+  const given = <T>(name: Parameters<typeof checkOption>[0], fallback: T): T => checkOption(name, options[name] ?? fallback, context) as T;
 
   const devices = resolveDevices(options.device, options.devices);
-  const workers = checkInteger('workers', options.workers ?? devices.length, 1, 1024);
-  const defaultMaxSeqLen = Math.min(defaults.maxSeqLen ?? 25, limits.maxPositions);
-  const dtype = checkOneOf('dtype', options.dtype ?? 'float32', DTYPES);
+  const workers = given('workers', devices.length);
+  const dtype = given<Dtype>('dtype', 'float32');
   if (dtype === 'int8' && devices.some((device) => device !== 'cpu')) {
     // Dynamic quantization runs on the CPU's quantized engines; GPUs have float16.
     throw new RangeError(`${expectationMessage('dtype', "'float32', 'float16' or 'bfloat16' on a CUDA device", dtype)}; int8 runs on the CPU`);
@@ -133,9 +145,12 @@ export function resolveEncoderOptions(
     // libtorch has no float16 matrix or LayerNorm kernels on the CPU.
     throw new RangeError(`${expectationMessage('dtype', "'float32' or 'bfloat16' on device 'cpu'", dtype)}; float16 needs a CUDA device`);
   }
-
-  const maxSeqLen = checkInteger('maxSeqLen', options.maxSeqLen ?? defaultMaxSeqLen, 2, limits.maxPositions);
-  const maxBatchSize = checkInteger('maxBatchSize', options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, 1);
+  const gpuMemoryFraction = options.gpuMemoryFraction === undefined ? null : (checkOption('gpuMemoryFraction', options.gpuMemoryFraction, context) as number);
+  if (gpuMemoryFraction !== null && !devices.some((device) => device !== 'cpu')) {
+    throw new RangeError(`${expectationMessage('devices', 'a CUDA device among them for gpuMemoryFraction', devices)}; the CPU has no memory fraction`);
+  }
+  // null (bert-as-service's NONE) is a value here, not a missing one.
+  const maxSeqLen = options.maxSeqLen === undefined ? Math.min(defaults.maxSeqLen ?? 25, limits.maxPositions) : given<number | null>('maxSeqLen', null);
   // int8's quantized engine is oneDNN too, on the intra-op threads, and so are bfloat16's linear
   // layers where the CPU has bf16 instructions (elsewhere torch's bfloat16 ops: the BLAS defaults).
   const oneDnnDtype = dtype === 'float32' || dtype === 'int8' || (dtype === 'bfloat16' && cpu.oneDnnBf16Linear);
@@ -145,38 +160,37 @@ export function resolveEncoderOptions(
     workers,
     ...resolvePoolingOptions(options, limits.numLayers, defaults),
     maxSeqLen,
+    fixedEmbedLength: given('fixedEmbedLength', false),
+    specialTokens: given('specialTokens', true),
+    casedTokenization: given('casedTokenization', false),
     dtype,
-    threads: checkInteger('threads', options.threads ?? threadDefaults.threads, 1, 1024),
-    blasThreads: checkInteger('blasThreads', options.blasThreads ?? threadDefaults.blasThreads, 1, 1024),
-    maxBatchSize,
-    maxBatchTokens: checkInteger('maxBatchTokens', options.maxBatchTokens ?? DEFAULT_MAX_BATCH_TOKENS, 1),
-    priorityBatchSize: checkInteger('priorityBatchSize', options.priorityBatchSize ?? 16, 0),
-    maxQueuedSentences: checkInteger('maxQueuedSentences', options.maxQueuedSentences ?? 1_000_000, 1),
+    gpuMemoryFraction,
+    threads: given('threads', threadDefaults.threads),
+    blasThreads: given('blasThreads', threadDefaults.blasThreads),
+    maxBatchSize: given('maxBatchSize', DEFAULT_MAX_BATCH_SIZE),
+    maxBatchTokens: given('maxBatchTokens', DEFAULT_MAX_BATCH_TOKENS),
+    priorityBatchSize: given('priorityBatchSize', 16),
+    maxQueuedSentences: given('maxQueuedSentences', 1_000_000),
   };
-}
-
-const DEVICE_EXPECTATION = "'cpu', 'cuda' or 'cuda:N'";
-
-function checkDevice(field: string, device: unknown): string {
-  if (typeof device !== 'string') throw new TypeError(expectationMessage(field, DEVICE_EXPECTATION, device));
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new RangeError(expectationMessage(field, DEVICE_EXPECTATION, device));
-  return device;
 }
 
 function resolveDevices(device: unknown, devices: unknown): string[] {
   if (device !== undefined && devices !== undefined) {
     throw new TypeError(`Expected either device or devices for Encoder.load but received both (${JSON.stringify(device)} and ${JSON.stringify(devices)})`);
   }
+  const context: OptionContext = { numLayers: 0, maxPositions: 0 };
   if (devices === undefined) return [checkDevice('device', device ?? 'cpu')];
-  if (!Array.isArray(devices) || devices.length === 0) {
-    throw new TypeError(expectationMessage('devices', `non-empty array of ${DEVICE_EXPECTATION}`, devices));
-  }
-  return devices.map((entry, i) => checkDevice(`devices[${i}]`, entry));
+  return checkOption('devices', devices, context) as string[];
 }
 
 /** The device of each replica: round-robin over the devices. */
 export function replicaDevices(options: Pick<ResolvedEncoderOptions, 'devices' | 'workers'>): string[] {
   return Array.from({ length: options.workers }, (_, i) => options.devices[i % options.devices.length]);
+}
+
+/** Tokens a sentence may keep: maxSeqLen, or without it the model's max_position_embeddings. */
+export function truncationLength(options: Pick<ResolvedEncoderOptions, 'maxSeqLen'>, maxPositions: number): number {
+  return options.maxSeqLen ?? maxPositions;
 }
 
 /**

@@ -4,7 +4,8 @@
  * given the flag's name.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DTYPES, POOLING_STRATEGIES, type EncoderOptions } from '../options.js';
+import { ENCODER_OPTIONS, type FlagDeclaration, type OptionDeclaration } from '../option-declarations.js';
+import type { EncoderOptions } from '../options.js';
 import { fetchHubModel, hubRepoIdProblem, hubRevisionProblem, isHubRepoId } from '../hub/hub-download.js';
 import { createProgress } from './progress.js';
 import { runSignal } from './run-control.js';
@@ -19,21 +20,15 @@ function collectIntegers(value: string, previous: number[] | undefined): number[
   return [...(previous ?? []), parseInteger(value)];
 }
 
-/** Encoder option name → flag, for messages. */
-const FLAG_OF: Record<string, string> = {
-  device: '--device',
-  workers: '--workers',
-  pooling: '--pooling',
-  layers: '--layers',
-  maxSeqLen: '--max-seq-len',
-  normalize: '--normalize',
-  maskClsSep: '--mask-cls-sep',
-  dtype: '--dtype',
-  maxBatchSize: '--batch-size',
-  maxBatchTokens: '--batch-tokens',
-  threads: '--threads',
-  blasThreads: '--blas-threads',
-};
+/** bert-as-service's NONE (no fixed length), made null by encoderOptionsFrom (commander turns a parsed null into ''), else an integer. */
+function parseIntegerOrNone(value: string): number | 'NONE' {
+  return value.toUpperCase() === 'NONE' ? 'NONE' : parseInteger(value);
+}
+
+function parseNumber(value: string): number {
+  if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(value)) throw new InvalidArgumentError(`expected a number but received "${value}"`);
+  return Number(value);
+}
 
 export function addModelFlags(command: Command): Command {
   return command
@@ -42,60 +37,81 @@ export function addModelFlags(command: Command): Command {
     .option('-q, --quiet', 'no progress bar');
 }
 
-export function addEncoderFlags(command: Command): Command {
-  return command
-    .option('--device <device>', "'cpu', 'cuda' or 'cuda:N'")
-    .option('--workers <n>', 'model replicas (worker threads)', parseInteger)
-    .addOption(new Option('--pooling <strategy>', 'pooling strategy').choices(POOLING_STRATEGIES))
-    .option('--layers <index...>', 'layers to pool, concatenated: -1 last, 0 embeddings (e.g. --layers -4 -3 -2 -1)', collectIntegers)
-    .option('--max-seq-len <n>', 'tokens per sentence, [CLS]/[SEP] included; longer input is truncated', parseInteger)
-    .option('--normalize', 'L2-normalize every vector')
-    .option('--mask-cls-sep', 'keep [CLS]/[SEP] out of mean/max pooling')
-    .addOption(new Option('--dtype <dtype>', 'weights and activations').choices(DTYPES))
-    .option('--batch-size <n>', 'most sentences per forward pass', parseInteger)
-    .option('--batch-tokens <n>', 'most padded tokens per forward pass', parseInteger)
-    .option('--threads <n>', 'intra-op threads per worker', parseInteger)
-    .option('--blas-threads <n>', 'OpenBLAS threads', parseInteger);
+/** One flag as commander takes it, parsing its text as the declaration says. */
+function commanderOption(spec: string, flag: FlagDeclaration, help: string): Option {
+  const option = new Option(spec, help);
+  const { value } = flag;
+  switch (value.kind) {
+    case 'choice':
+      return option.choices(value.choices);
+    case 'integer':
+      return option.argParser(value.none ? parseIntegerOrNone : parseInteger);
+    case 'integers':
+      return option.argParser(collectIntegers);
+    case 'number':
+      return option.argParser(parseNumber);
+    case 'texts':
+      return option.argParser((text: string, previous: string[] | undefined) => [...(previous ?? []), text]);
+    default:
+      return option;
+  }
 }
 
-export interface EncoderFlagValues {
-  device?: string;
-  workers?: number;
-  pooling?: EncoderOptions['pooling'];
-  layers?: number[];
-  maxSeqLen?: number;
-  normalize?: boolean;
-  maskClsSep?: boolean;
-  dtype?: EncoderOptions['dtype'];
-  batchSize?: number;
-  batchTokens?: number;
-  threads?: number;
-  blasThreads?: number;
+/** The commander attribute each spelling of a declared flag sets. */
+function attributesOf(declaration: OptionDeclaration & { flag: FlagDeclaration }): { flag: string; attribute: string }[] {
+  const long = declaration.flag.spec.split(' ')[0];
+  return [long, ...(declaration.flag.aliases ?? [])].map((flag) => ({ flag, attribute: new Option(flag).attributeName() }));
 }
 
+type FlaggedDeclaration = OptionDeclaration & { flag: FlagDeclaration };
+const FLAGGED = (ENCODER_OPTIONS as readonly OptionDeclaration[]).filter((option): option is FlaggedDeclaration => option.flag !== undefined);
+
+/** Encoder option name → flag, for messages. */
+const FLAG_OF = new Map(FLAGGED.map((option) => [option.name, option.flag.spec.split(' ')[0]]));
+
+/** Every Encoder option's flag (or `only` those), from its declaration; `serve` also gets the serve-only ones (the queue bound). */
+export function addEncoderFlags(command: Command, scope: { serve?: boolean; only?: readonly string[] } = {}): Command {
+  for (const declaration of FLAGGED) {
+    if (declaration.flag.serveOnly && !scope.serve) continue;
+    if (scope.only && !scope.only.includes(declaration.name)) continue;
+    const { spec } = declaration.flag;
+    command.addOption(commanderOption(spec, declaration.flag, declaration.help));
+    for (const alias of declaration.flag.aliases ?? []) {
+      const aliasSpec = [alias, ...spec.split(' ').slice(1)].join(' ');
+      command.addOption(commanderOption(aliasSpec, declaration.flag, `same as ${spec.split(' ')[0]}`).hideHelp());
+    }
+  }
+  return command;
+}
+
+/** What commander parsed from the declared flags (attributes by flag name; read through encoderOptionsFrom). */
+export type EncoderFlagValues = Record<string, unknown>;
+
+/** Encoder options from the parsed flags: each flag under its option's name, bert-as-service's spellings included. */
 export function encoderOptionsFrom(flags: EncoderFlagValues): EncoderOptions {
-  const options: EncoderOptions = {
-    device: flags.device,
-    workers: flags.workers,
-    pooling: flags.pooling,
-    layers: flags.layers,
-    maxSeqLen: flags.maxSeqLen,
-    normalize: flags.normalize,
-    maskClsSep: flags.maskClsSep,
-    dtype: flags.dtype,
-    maxBatchSize: flags.batchSize,
-    maxBatchTokens: flags.batchTokens,
-    threads: flags.threads,
-    blasThreads: flags.blasThreads,
-  };
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as EncoderOptions;
+  const options: Record<string, unknown> = {};
+  for (const declaration of FLAGGED) {
+    const given = attributesOf(declaration).filter(({ attribute }) => flags[attribute] !== undefined);
+    if (declaration.flag.value.kind === 'negated-switch') {
+      // commander defaults a --no-x switch to true; only its use says something.
+      if (given.some(({ attribute }) => flags[attribute] === false)) options[declaration.name] = false;
+      continue;
+    }
+    if (given.length > 1) throw new UsageError(`${given.map(({ flag }) => flag).join(' and ')} are one option (${declaration.name}); give it once`);
+    if (given.length !== 1) continue;
+    const value = flags[given[0].attribute];
+    options[declaration.name] = declaration.flag.value.kind === 'integer' && declaration.flag.value.none && value === 'NONE' ? null : value;
+  }
+  // bert-as-service's device_map is GPU numbers.
+  if (Array.isArray(options.devices)) options.devices = options.devices.map((device: string) => (/^\d+$/.test(device) ? `cuda:${device}` : device));
+  return options as EncoderOptions;
 }
 
 /** Encoder's argument errors are the user's flags: say so with the flag's name (exit 2). */
 export function asFlagError(error: unknown): unknown {
   if (!(error instanceof TypeError || error instanceof RangeError)) return error;
   let message = error.message;
-  for (const [option, flag] of Object.entries(FLAG_OF)) message = message.replace(new RegExp(`\\bfor ${option}(\\b|\\[)`), `for ${flag}$1`);
+  for (const [option, flag] of FLAG_OF) message = message.replace(new RegExp(`\\bfor ${option}(\\b|\\[)`), `for ${flag}$1`);
   return new UsageError(message);
 }
 

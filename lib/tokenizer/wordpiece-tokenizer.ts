@@ -57,6 +57,8 @@ export interface EncodeOptions {
   maxLength?: number;
   /** Read 'A ||| B' as a pair when no explicit pair is given (default true). */
   splitPairs?: boolean;
+  /** Add [CLS] and [SEP] (default true); without them a pair is its two sequences side by side, type ids 0 then 1, as HF's add_special_tokens=False. */
+  addSpecialTokens?: boolean;
 }
 
 /** bert-as-service's way of writing a sentence pair in one string. */
@@ -84,6 +86,7 @@ const ASCII_KINDS = (() => {
 interface OptionsSeen {
   maxLength: number | undefined;
   splitPairs: boolean;
+  addSpecialTokens: boolean;
 }
 
 function readDecodeOptions(options: unknown, cleanUpByDefault: boolean): Required<DecodeOptions> {
@@ -96,12 +99,13 @@ function readDecodeOptions(options: unknown, cleanUpByDefault: boolean): Require
 }
 
 function readOptions(options: unknown, allowSplitPairs: boolean): OptionsSeen {
-  if (options === undefined) return { maxLength: undefined, splitPairs: true };
+  if (options === undefined) return { maxLength: undefined, splitPairs: true, addSpecialTokens: true };
   assertPlainObject('options', options);
-  const { maxLength, splitPairs } = options as EncodeOptions;
+  const { maxLength, splitPairs, addSpecialTokens } = options as EncodeOptions;
   if (maxLength !== undefined) assertPositiveInteger('maxLength', maxLength);
   if (allowSplitPairs && splitPairs !== undefined) assertBoolean('splitPairs', splitPairs);
-  return { maxLength, splitPairs: splitPairs ?? true };
+  if (addSpecialTokens !== undefined) assertBoolean('addSpecialTokens', addSpecialTokens);
+  return { maxLength, splitPairs: splitPairs ?? true, addSpecialTokens: addSpecialTokens ?? true };
 }
 
 type SequencePositions = Pick<SequenceWithOffsets, 'offsets' | 'wordIds'>;
@@ -110,16 +114,18 @@ type SequencePositions = Pick<SequenceWithOffsets, 'offsets' | 'wordIds'>;
 function offsetFields(
   first: SequencePositions,
   second: SequencePositions | undefined,
+  addSpecialTokens = true,
 ): Pick<EncodingWithOffsets, 'offsets' | 'wordIds' | 'sequenceIds'> {
-  const offsets: Array<[number, number]> = [[0, 0]];
-  const wordIds: Array<number | null> = [null];
-  const sequenceIds: Array<0 | 1 | null> = [null];
+  const offsets: Array<[number, number]> = addSpecialTokens ? [[0, 0]] : [];
+  const wordIds: Array<number | null> = addSpecialTokens ? [null] : [];
+  const sequenceIds: Array<0 | 1 | null> = addSpecialTokens ? [null] : [];
   const addSequence = (sequence: SequencePositions, sequenceId: 0 | 1) => {
     for (let i = 0; i < sequence.offsets.length; i++) {
       offsets.push(sequence.offsets[i]);
       wordIds.push(sequence.wordIds[i]);
       sequenceIds.push(sequenceId);
     }
+    if (!addSpecialTokens) return;
     offsets.push([0, 0]);
     wordIds.push(null);
     sequenceIds.push(null);
@@ -200,9 +206,10 @@ export class WordPieceTokenizer {
   }
 
   /** Reads tokenizer.json when the folder has one, else vocab.txt, each with tokenizer_config.json if present. */
-  static fromModelDir(dir: string): WordPieceTokenizer {
+  static fromModelDir(dir: string, overrides?: Partial<Pick<TokenizerConfig, 'doLowerCase' | 'stripAccents'>>): WordPieceTokenizer {
     assertString('dir', dir);
-    return new WordPieceTokenizer(loadTokenizerSpec(dir));
+    const spec = loadTokenizerSpec(dir);
+    return new WordPieceTokenizer(overrides ? { ...spec, config: resolveTokenizerConfig({ ...spec.config, ...overrides }) } : spec);
   }
 
   /** A tokenizer over a vocabulary (array index = id, or token → id); the special tokens must be in it. */
@@ -226,7 +233,7 @@ export class WordPieceTokenizer {
   encode(text: string, pair?: string, options?: EncodeOptions): Encoding {
     assertString('text', text);
     if (pair !== undefined && pair !== null) assertString('pair', pair);
-    const { maxLength, splitPairs } = readOptions(options, true);
+    const { maxLength, splitPairs, addSpecialTokens } = readOptions(options, true);
     let first = text;
     let second = pair ?? undefined;
     if (second === undefined && splitPairs) {
@@ -246,22 +253,22 @@ export class WordPieceTokenizer {
       secondIds = [];
       this.pushTextIds(second, secondIds, readLimit);
     }
-    return this.assemble(firstIds, secondIds, maxLength);
+    return this.assemble(firstIds, secondIds, maxLength, addSpecialTokens);
   }
 
   /**
    * Encodes text that is already split into tokens (bert-as-service's is_tokenized): each token is
    * looked up as it is, and one the vocabulary lacks becomes the unknown token.
    */
-  encodeTokenized(tokens: string[], pair?: string[], options?: { maxLength?: number }): Encoding {
+  encodeTokenized(tokens: string[], pair?: string[], options?: Omit<EncodeOptions, 'splitPairs'>): Encoding {
     assertStringArray('tokens', tokens);
     if (pair !== undefined && pair !== null) assertStringArray('pair', pair);
-    const { maxLength } = readOptions(options, false);
+    const { maxLength, addSpecialTokens } = readOptions(options, false);
     const lookUp = (token: string): number => this.idsByToken.get(token) ?? this.unkId;
     // Each given token is one word of one piece, so reading stops after maxLength of them (see encode).
     const read = (sequence: string[]): string[] =>
       pair && maxLength !== undefined && sequence.length > maxLength ? sequence.slice(0, maxLength) : sequence;
-    return this.assemble(read(tokens).map(lookUp), pair ? read(pair).map(lookUp) : undefined, maxLength);
+    return this.assemble(read(tokens).map(lookUp), pair ? read(pair).map(lookUp) : undefined, maxLength, addSpecialTokens);
   }
 
   /**
@@ -272,7 +279,7 @@ export class WordPieceTokenizer {
   encodeWithOffsets(text: string, pair?: string, options?: EncodeOptions): EncodingWithOffsets {
     assertString('text', text);
     if (pair !== undefined && pair !== null) assertString('pair', pair);
-    const { maxLength, splitPairs } = readOptions(options, true);
+    const { maxLength, splitPairs, addSpecialTokens } = readOptions(options, true);
     let first = text;
     let second = pair ?? undefined;
     let secondShift = 0;
@@ -287,23 +294,25 @@ export class WordPieceTokenizer {
     const readLimit = second !== undefined && maxLength !== undefined ? maxLength : Number.POSITIVE_INFINITY; // see encode
     const firstSequence = encodeSequenceWithOffsets(this.offsetParts, first, readLimit, 0);
     const secondSequence = second === undefined ? undefined : encodeSequenceWithOffsets(this.offsetParts, second, readLimit, secondShift);
-    return this.assembleWithOffsets(firstSequence, secondSequence, maxLength);
+    return this.assembleWithOffsets(firstSequence, secondSequence, maxLength, addSpecialTokens);
   }
 
   /**
    * `encodeTokenized` with EncodingWithOffsets' extra fields: each given token is one word (its
    * word id is its index in its list), and as the tokens are not a text, every offset is [0, 0].
    */
-  encodeTokenizedWithOffsets(tokens: string[], pair?: string[], options?: { maxLength?: number }): EncodingWithOffsets {
+  encodeTokenizedWithOffsets(tokens: string[], pair?: string[], options?: Omit<EncodeOptions, 'splitPairs'>): EncodingWithOffsets {
     const encoding = this.encodeTokenized(tokens, pair, options);
+    const addSpecialTokens = options?.addSpecialTokens ?? true;
     const positionsOf = (kept: number): SequencePositions => ({
       offsets: Array.from({ length: kept }, (): [number, number] => [0, 0]),
       wordIds: Array.from({ length: kept }, (_, i) => i),
     });
     // Type id 0 marks [CLS], the first sequence and its [SEP]; 1 the second and the last [SEP].
     const typeZeroCount = encoding.typeIds.filter((typeId) => typeId === 0).length;
-    const second = pair ? positionsOf(encoding.ids.length - typeZeroCount - 1) : undefined;
-    return { ...encoding, ...offsetFields(positionsOf(typeZeroCount - 2), second) };
+    const specialCount = addSpecialTokens ? 1 : 0;
+    const second = pair ? positionsOf(encoding.ids.length - typeZeroCount - specialCount) : undefined;
+    return { ...encoding, ...offsetFields(positionsOf(typeZeroCount - 2 * specialCount), second, addSpecialTokens) };
   }
 
   /** Encodes each input: a string (which may hold 'A ||| B') or an explicit [A, B] pair. */
@@ -347,9 +356,9 @@ export class WordPieceTokenizer {
     return ids.map((id) => this.tokensById[id]);
   }
 
-  private assemble(firstIds: number[], secondIds: number[] | undefined, maxLength: number | undefined): Encoding {
+  private assemble(firstIds: number[], secondIds: number[] | undefined, maxLength: number | undefined, addSpecialTokens = true): Encoding {
     if (maxLength !== undefined) {
-      const specialCount = secondIds === undefined ? 2 : 3;
+      const specialCount = addSpecialTokens ? (secondIds === undefined ? 2 : 3) : 0;
       if (maxLength < specialCount) {
         const what = secondIds === undefined ? '[CLS] and [SEP]' : '[CLS] and two [SEP] of a pair';
         throw new RangeError(expectationMessage('maxLength', `integer >= ${specialCount} (room for ${what})`, maxLength));
@@ -363,21 +372,29 @@ export class WordPieceTokenizer {
       }
     }
     // Built by push so the arrays stay packed (no holes), which keeps later reads fast.
-    const ids: number[] = [this.clsId];
-    const typeIds: number[] = [0];
+    const ids: number[] = [];
+    const typeIds: number[] = [];
+    if (addSpecialTokens) {
+      ids.push(this.clsId);
+      typeIds.push(0);
+    }
     for (let i = 0; i < firstIds.length; i++) {
       ids.push(firstIds[i]);
       typeIds.push(0);
     }
-    ids.push(this.sepId);
-    typeIds.push(0);
+    if (addSpecialTokens) {
+      ids.push(this.sepId);
+      typeIds.push(0);
+    }
     if (secondIds !== undefined) {
       for (let i = 0; i < secondIds.length; i++) {
         ids.push(secondIds[i]);
         typeIds.push(1);
       }
-      ids.push(this.sepId);
-      typeIds.push(1);
+      if (addSpecialTokens) {
+        ids.push(this.sepId);
+        typeIds.push(1);
+      }
     }
     const tokens: string[] = [];
     for (let i = 0; i < ids.length; i++) tokens.push(this.tokensById[ids[i]]);
@@ -389,14 +406,15 @@ export class WordPieceTokenizer {
     first: SequenceWithOffsets,
     second: SequenceWithOffsets | undefined,
     maxLength: number | undefined,
+    addSpecialTokens: boolean,
   ): EncodingWithOffsets {
-    const encoding = this.assemble(first.ids, second?.ids, maxLength);
+    const encoding = this.assemble(first.ids, second?.ids, maxLength, addSpecialTokens);
     // assemble truncates the id arrays in place; the offsets and word ids follow them.
     for (const sequence of second === undefined ? [first] : [first, second]) {
       sequence.offsets.length = sequence.ids.length;
       sequence.wordIds.length = sequence.ids.length;
     }
-    return { ...encoding, ...offsetFields(first, second) };
+    return { ...encoding, ...offsetFields(first, second, addSpecialTokens) };
   }
 
   /**

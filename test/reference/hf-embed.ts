@@ -33,6 +33,10 @@ export interface HfPoolJob {
   /** tokens including [CLS]/[SEP]; longest_first truncation; NONE pads to it */
   max_length: number;
   cases: HfPoolCase[];
+  /** HF's add_special_tokens (default true) */
+  add_special_tokens?: boolean;
+  /** the tokenizer loaded with do_lower_case=False, strip_accents=False (default false) */
+  cased?: boolean;
 }
 
 export interface HfPoolResult {

@@ -30,6 +30,9 @@ stderr). Texts may be sentence pairs written "A ||| B" (pool only). Jobs:
       bert-as-service) L2-normalizes each vector (each token vector for NONE) like torch.nn.functional.normalize.
       All texts run as one batch padded on the right (attention_mask 0 on the padding: in float64 a padded key's
       softmax weight is exactly 0), and each text's hidden states are cut to its own tokens before pooling.
+      Optional: "add_special_tokens": false (HF's own: no [CLS]/[SEP], a pair's sequences side by side) and
+      "cased": true (the tokenizer loaded with do_lower_case=False, strip_accents=False: bert-as-service's
+      -cased_tokenization, Google's FullTokenizer(do_lower_case=False)).
       -> {"ids": [[...]], "type_ids": [[...]], "truncated": [bool], "tokens": [[...]],
           "vectors": [per case: [per text: base64 of the float64 little-endian vector (NONE: N x width, row-major)]]}
 
@@ -118,14 +121,15 @@ class Models:
     def __init__(self):
         self.cache = {}
 
-    def get(self, directory):
-        key = os.path.abspath(directory)
+    def get(self, directory, cased=False):
+        key = (os.path.abspath(directory), cased)
         if key not in self.cache:
             model, info = BertModel.from_pretrained(directory, dtype=torch.float32, output_loading_info=True,
                                                     attn_implementation='eager')
             check_weights(model, directory, info)
             model = model.double().eval()
-            tokenizer = AutoTokenizer.from_pretrained(directory)
+            # cased: bert-as-service's -cased_tokenization, i.e. Google's FullTokenizer(do_lower_case=False).
+            tokenizer = AutoTokenizer.from_pretrained(directory, **({'do_lower_case': False, 'strip_accents': False} if cased else {}))
             if not tokenizer.is_fast:
                 fail(f'{directory}: {type(tokenizer).__name__} is not a fast (tokenizers) tokenizer')
             self.cache[key] = (model, tokenizer)
@@ -183,14 +187,15 @@ def float64_base64(values):
 
 
 def pool(job, models):
-    model, tokenizer = models.get(job['model'])
+    model, tokenizer = models.get(job['model'], job.get('cased', False))
     max_length = job['max_length']
     cases = job['cases']
+    special = job.get('add_special_tokens', True)
     out = {'ids': [], 'type_ids': [], 'truncated': [], 'tokens': [], 'vectors': [[] for _ in cases]}
     for text in job['texts']:
         parts = split_pair(text)
-        enc = tokenizer(*parts, truncation=True, max_length=max_length)
-        full = tokenizer(*parts, truncation=False)
+        enc = tokenizer(*parts, truncation=True, max_length=max_length, add_special_tokens=special)
+        full = tokenizer(*parts, truncation=False, add_special_tokens=special)
         out['ids'].append(enc['input_ids'])
         out['type_ids'].append(enc['token_type_ids'])
         out['truncated'].append(len(full['input_ids']) > len(enc['input_ids']))

@@ -339,7 +339,7 @@ describe('finding 11: slow bodies, slow headers, unknown transfer codings', () =
     expect(result.closed).toBe(true);
     expect(result.ms).toBeLessThan(5000);
     const { stdout } = await execFileAsync(process.execPath, [BIN, 'serve', '--help']);
-    expect(stdout).toMatch(/--request-timeout <seconds>[\s\S]*?\(default: 60\)/);
+    expect(stdout).toMatch(/--request-timeout <seconds>[\s\S]*?\(default:\s+60\)/);
   });
 
   it("'Transfer-Encoding: gzip, chunked' is 501 (RFC 9112), plain chunked is read", async () => {

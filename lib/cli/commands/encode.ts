@@ -1,6 +1,7 @@
 /** `bert-embed encode`: sentences from files or stdin to vectors, streamed in constant memory. */
 import { Command, Option } from 'commander';
 import { Encoder } from '../../encoder.js';
+import { UsageError } from '../usage-error.js';
 import { addEncoderFlags, addModelFlags, asFlagError, encoderOptionsFrom, resolveModelDir, type EncoderFlagValues } from '../encoder-flags.js';
 import { addInputFlags, checkReadable, inputOptionsFrom, totalLines, type InputFlagValues } from '../input-flags.js';
 import { chunked, readSentences } from '../input/sentences.js';
@@ -52,7 +53,11 @@ async function runEncode(files: string[], flags: InputFlagValues & Record<string
   });
   try {
     throwIfStopped();
-    const rowShape = encoder.options.pooling === 'NONE' ? [encoder.options.maxSeqLen, encoder.dimension] : [encoder.dimension];
+    if (encoder.options.pooling === 'NONE' && encoder.options.maxSeqLen === null && !encoder.options.fixedEmbedLength) {
+      // Each chunk's token vectors would be as long as its own longest sentence: no one row shape for the file.
+      throw new UsageError('--pooling NONE with --max-seq-len NONE writes rows of one shape only with --fixed-embed-length (or give --max-seq-len a number)');
+    }
+    const rowShape = encoder.options.pooling === 'NONE' ? [encoder.maxTokens, encoder.dimension] : [encoder.dimension];
     const quiet = Boolean(flags.quiet);
     const progress = createProgress('sentences', quiet || !process.stderr.isTTY ? undefined : await totalLines(sources, input), quiet);
     const sink = await openVectorSink(output, format, rowShape, { withSource: sources.length > 1 });

@@ -38,9 +38,9 @@ async function* withMasks(sentences: AsyncIterable<SourceLine>, encoder: Encoder
   const { maskToken } = encoder.tokenizer.config;
   const maskId = encoder.tokenizer.tokenToId(maskToken);
   for await (const sentence of sentences) {
-    const { ids } = encoder.tokenizer.encode(sentence.text, undefined, { maxLength: encoder.options.maxSeqLen });
+    const { ids } = encoder.tokenizer.encode(sentence.text, undefined, { maxLength: encoder.maxTokens, addSpecialTokens: encoder.options.specialTokens });
     if (maskId === undefined || !ids.includes(maskId)) {
-      throw new InputError(sentence.source, sentence.line, `no ${maskToken} within the first ${encoder.options.maxSeqLen} tokens; fill-mask needs one in every line`);
+      throw new InputError(sentence.source, sentence.line, `no ${maskToken} within the first ${encoder.maxTokens} tokens; fill-mask needs one in every line`);
     }
     yield sentence;
   }

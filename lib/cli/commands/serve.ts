@@ -17,7 +17,6 @@ interface ServeFlags extends EncoderFlagValues {
   host: string;
   maxBodyBytes: number;
   maxInputs: number;
-  maxQueued?: number;
   modelName?: string;
   requestTimeout: number;
   apiKey?: string;
@@ -54,7 +53,7 @@ function log(message: string): void {
 export function serveCommand(): Command {
   const command = new Command('serve').description('serve the model over HTTP on a UNIX socket (and/or TCP) to other processes');
   addModelFlags(command);
-  addEncoderFlags(command);
+  addEncoderFlags(command, { serve: true });
   return command
     .option('--socket <path>', 'UNIX socket to listen on')
     .option('--socket-mode <octal>', 'permissions of the socket file', '600')
@@ -62,7 +61,6 @@ export function serveCommand(): Command {
     .option('--host <host>', 'TCP host', '127.0.0.1')
     .option('--max-body-bytes <n>', 'largest request body', parseInteger, 16 * 1024 * 1024)
     .option('--max-inputs <n>', 'most texts in one request', parseInteger, 4096)
-    .option('--max-queued <n>', 'queued sentences beyond which requests get 429 (a request larger than this on its own gets 413)', parseInteger)
     .option('--request-timeout <seconds>', 'the longest a client may take to send its headers, then its body (408 after)', parseSeconds, 60)
     .addOption(
       new Option('--api-key <key>', 'require Authorization: Bearer <key> on every endpoint but /health (prefer the environment variable: flags show in ps)').env(
@@ -107,7 +105,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
         'set --api-key (or BERT_EMBED_API_KEY), or pass --allow-unauthenticated if something in front of it checks who connects',
     );
   }
-  const options = { ...encoderOptionsFrom(flags), ...(flags.maxQueued === undefined ? {} : { maxQueuedSentences: flags.maxQueued }) };
+  const options = encoderOptionsFrom(flags);
   let server: EmbeddingServer;
   try {
     server = new EmbeddingServer({

@@ -22,8 +22,8 @@ export const fillMaskRoute: Route = async ({ encoder, body, signal, maxInputs })
   const maskId = encoder.tokenizer.tokenToId(maskToken);
   if (maskId !== undefined) {
     texts.forEach((text, i) => {
-      const { ids } = encoder.tokenizer.encode(text, undefined, { maxLength: encoder.options.maxSeqLen, splitPairs: false });
-      if (!ids.includes(maskId)) throw invalid(`inputs[${i}]`, `a text with ${maskToken} within its first maxSeqLen (${encoder.options.maxSeqLen}) tokens`, texts[i]);
+      const { ids } = encoder.tokenizer.encode(text, undefined, { maxLength: encoder.maxTokens, splitPairs: false, addSpecialTokens: encoder.options.specialTokens });
+      if (!ids.includes(maskId)) throw invalid(`inputs[${i}]`, `a text with ${maskToken} within its first maxSeqLen (${encoder.maxTokens}) tokens`, texts[i]);
     });
   }
   const results = await encoder.fillMask(texts, { ...(topK === undefined ? {} : { topK }), splitPairs: false, signal });

@@ -4,11 +4,12 @@ import { HttpError } from '../http-error.js';
 
 /** `splitPairs`: count 'A ||| B' as the pair the encoder will make of it (false where the API has no pairs). */
 export function checkInputLengths(encoder: Encoder, texts: string[], splitPairs: boolean): void {
-  const maxSeqLen = encoder.options.maxSeqLen;
+  const { maxTokens } = encoder;
+  const addSpecialTokens = encoder.options.specialTokens;
   texts.forEach((text, i) => {
-    const length = encoder.tokenizer.encode(text, undefined, { splitPairs }).ids.length;
-    if (length > maxSeqLen) {
-      throw new HttpError(422, 'ERR_INPUT_TOO_LONG', `inputs[${i}] has ${length} tokens, more than maxSeqLen ${maxSeqLen}; send "truncate": true to cut it`);
+    const length = encoder.tokenizer.encode(text, undefined, { splitPairs, addSpecialTokens }).ids.length;
+    if (length > maxTokens) {
+      throw new HttpError(422, 'ERR_INPUT_TOO_LONG', `inputs[${i}] has ${length} tokens, more than maxSeqLen ${maxTokens}; send "truncate": true to cut it`);
     }
   });
 }

@@ -16,10 +16,10 @@ const DEFAULT_METRIC: ScoreMetric = 'within_word_l2r';
 
 /** The masked copies score() queues for these texts: one row each (counted only when they could pass the limit). */
 function queuedRows(encoder: Encoder, texts: string[], metric: ScoreMetric): number {
-  const { maxSeqLen, maxQueuedSentences } = encoder.options;
-  if (texts.length * maxSeqLen <= maxQueuedSentences) return texts.length;
+  const { maxTokens } = encoder;
+  if (texts.length * maxTokens <= encoder.options.maxQueuedSentences) return texts.length;
   return texts.reduce((sum, text) => {
-    const encoding = encoder.tokenizer.encodeWithOffsets(text, undefined, { maxLength: maxSeqLen });
+    const encoding = encoder.tokenizer.encodeWithOffsets(text, undefined, { maxLength: maxTokens, addSpecialTokens: encoder.options.specialTokens });
     return sum + new SentenceScoring(text, encoding, false, metric).copyCount;
   }, 0);
 }
