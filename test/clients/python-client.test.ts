@@ -45,8 +45,9 @@ let dir: string;
 let encoder: Encoder;
 /** with --show-tokens-to-client */
 let showing: Served;
-/** without it, as bert-as-service's default */
+/** without it, as bert-as-service's default, and with other options than the defaults for /status/server to show */
 let plain: Served;
+const PLAIN_FLAGS = ['--num-worker', '2', '--max-batch-size', '8', '--priority-batch-size', '4', '--cors', 'https://app.example'];
 const served: Served[] = [];
 
 async function serve(name: string, args: string[]): Promise<Served> {
@@ -121,7 +122,7 @@ beforeAll(async () => {
   if (stale.length > 0) throw new Error(`.venv's bert_embed (${path.dirname(file)}) is not this checkout's clients/python (${stale.join(', ')} differ): run \`npm run setup\``);
 
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'be-py-'));
-  [showing, plain] = await Promise.all([serve('showing', ['--show-tokens-to-client']), serve('plain', [])]);
+  [showing, plain] = await Promise.all([serve('showing', ['--show-tokens-to-client']), serve('plain', PLAIN_FLAGS)]);
   encoder = await Encoder.load(MODEL, { maxSeqLen: MAX_SEQ_LEN });
 });
 
@@ -244,6 +245,28 @@ describe.each([
 });
 
 describe("bert-as-service's HTTP proxy routes", () => {
+  it("GET /status/server: the options the server runs with, bert-as-service's names", async () => {
+    const status = await (await fetch(`http://127.0.0.1:${plain.port}/status/server`)).json();
+    expect(status).toMatchObject({
+      model_dir: MODEL,
+      max_seq_len: MAX_SEQ_LEN,
+      num_worker: 2,
+      max_batch_size: 8,
+      priority_batch_size: 4,
+      cors: 'https://app.example',
+      show_tokens_to_client: false,
+      fixed_embed_length: false,
+      no_special_token: false,
+      do_lower_case: true,
+      cpu: true,
+      fp16: false,
+      gpu_memory_fraction: null,
+      http_port: plain.port,
+      socket: plain.socket,
+    });
+    expect(status.statistic).toMatchObject({ num_sys_request: expect.any(Number), num_data_request: expect.any(Number) });
+  });
+
   it('GET /status/client: the status dict of the proxy\'s BertClient, with the /encode requests in flight', async () => {
     const url = `http://127.0.0.1:${plain.port}`;
     const clientStatus = async (): Promise<any> => (await fetch(`${url}/status/client`)).json();

@@ -59,8 +59,6 @@ export class BertAsServiceStatus {
   serverStatus(encoder: Encoder, listening: ListeningOn): Record<string, unknown> {
     this.statistic.recordSystemRequest();
     const options = encoder.options;
-    // Options another part of the package may not declare (yet): null when absent.
-    const optional = (name: string): unknown => (options as unknown as Record<string, unknown>)[name] ?? null;
     return {
       // bert-as-service's arguments
       model_dir: encoder.modelDir,
@@ -69,11 +67,11 @@ export class BertAsServiceStatus {
       ckpt_name: null,
       config_name: null,
       max_seq_len: options.maxSeqLen,
-      do_lower_case: encoder.tokenizer.config.doLowerCase,
+      do_lower_case: !options.casedTokenization && encoder.tokenizer.config.doLowerCase,
       pooling_layer: [...options.layers],
       pooling_strategy: options.pooling,
       mask_cls_sep: options.maskClsSep,
-      no_special_token: optional('specialTokens') === false,
+      no_special_token: !options.specialTokens,
       show_tokens_to_client: this.#settings.showTokensToClient,
       http_port: listening.port,
       cors: this.#settings.cors ?? null,
@@ -82,9 +80,9 @@ export class BertAsServiceStatus {
       priority_batch_size: options.priorityBatchSize,
       cpu: options.devices.every((device) => device === 'cpu'),
       fp16: options.dtype === 'float16',
-      gpu_memory_fraction: optional('gpuMemoryFraction'),
+      gpu_memory_fraction: options.gpuMemoryFraction,
       device_map: [...options.devices],
-      fixed_embed_length: optional('fixedEmbedLength'),
+      fixed_embed_length: options.fixedEmbedLength,
       // this server's own, without a bert-as-service counterpart
       model_name: this.#settings.modelName,
       dtype: options.dtype,
