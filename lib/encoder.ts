@@ -9,6 +9,8 @@ import type { BertModelConfig } from './model/bert-config.js';
 import { describeModel } from './model/model-description.js';
 import { COMPANION_FILES, type ModelFiles } from './model/model-files.js';
 import { indexSafetensors } from './model/safetensors-index.js';
+import { exportTfCheckpointAsHuggingFace, writeCompanionFiles } from './model/tf-checkpoint/hf-export.js';
+import { indexTfCheckpoint } from './model/tf-checkpoint/index-checkpoint.js';
 import { type FillMaskCandidate, fillMaskResult, fillMaskRow, maskPositions } from './heads/fill-mask.js';
 import { SCORE_METRICS, type ScoreMetric, type SentenceScore, SentenceScoring } from './heads/masked-lm-scoring.js';
 import { sparseFromDense, type SparseVector } from './heads/sparse-vector.js';
@@ -18,6 +20,7 @@ import {
   POOLING_OPTION_NAMES,
   replicaDevices,
   resolvePoolingOptions,
+  truncationLength,
   type EncoderOptions,
   type PoolingOptions,
   type ResolvedEncoderOptions,
@@ -102,10 +105,30 @@ export interface TokenizedText {
 
 
 function loadSpecFor(files: ModelFiles, config: BertModelConfig, options: ResolvedEncoderOptions, device: string): NativeLoadSpec {
-  const common = { path: files.weights.path, device, dtype: options.dtype, threads: options.threads, blasThreads: options.blasThreads };
-  if (files.weights.format === 'torchscript') return { ...common, format: 'torchscript' };
-  return { ...common, format: 'safetensors', config, tensors: indexSafetensors(files.weights.path, config) };
+  const common = {
+    path: files.weights.path,
+    device,
+    dtype: options.dtype,
+    threads: options.threads,
+    blasThreads: options.blasThreads,
+    gpuMemoryFraction: options.gpuMemoryFraction ?? 0,
+  };
+  const { format, checkpointPrefix } = files.weights;
+  if (format === 'torchscript') return { ...common, format };
+  if (format === 'tf-checkpoint') return { ...common, format, config, tensors: indexTfCheckpoint(checkpointPrefix!, config, path.basename(files.configJson)) };
+  return { ...common, format, config, tensors: indexSafetensors(files.weights.path, config) };
 }
+
+/** What Encoder.export writes: a Hugging Face directory (from a TensorFlow checkpoint), or a TorchScript model.pt. */
+export type ExportTarget = 'hf' | 'torchscript';
+
+/** Options of Encoder.export: the target, and the load options that choose and read the model's files. */
+export interface ExportOptions extends Pick<EncoderOptions, 'tunedModelDir' | 'ckptName' | 'configName' | 'casedTokenization'> {
+  /** default 'hf' for a TensorFlow checkpoint, 'torchscript' for a Hugging Face one */
+  to?: ExportTarget;
+}
+
+const EXPORT_LOAD_OPTION_NAMES = ['tunedModelDir', 'ckptName', 'configName', 'casedTokenization'] as const;
 
 /** One model replica as the scheduler sees it: a native model on its own worker thread. */
 interface NativeReplica extends Replica {
@@ -167,6 +190,8 @@ export class Encoder {
   readonly tokenizer: WordPieceTokenizer;
   /** length of one output vector (of one token vector for NONE) */
   readonly dimension: number;
+  /** tokens a sentence keeps, special tokens included: maxSeqLen, or max_position_embeddings when maxSeqLen is null */
+  readonly maxTokens: number;
   readonly modelDir: string;
   /** what this model answers: 'pooled' (encode), and 'maskedLm' and 'sparse' when it has BertForMaskedLM's head */
   readonly heads: readonly HeadName[];
@@ -205,6 +230,7 @@ export class Encoder {
     );
     encoderInternals.set(this, { scheduler: this.#scheduler, replicas, nativeHead: () => this.#pooledHead(this.options) });
     this.dimension = this.#dimensionOf(options);
+    this.maxTokens = truncationLength(options, config.maxPositions);
   }
 
   /**
@@ -219,21 +245,41 @@ export class Encoder {
   }
 
   /**
-   * Compiles a Hugging Face checkpoint into a TorchScript model.pt in outDir, with the config and
-   * tokenizer files beside it, so that later loads skip compiling. Returns the path of model.pt.
+   * Exports a model into outDir and returns the path of the weights written. `to: 'hf'` (the default
+   * for a TensorFlow checkpoint, bert-as-service's model_dir) writes a Hugging Face directory:
+   * config.json, model.safetensors, vocab.txt, tokenizer_config.json. `to: 'torchscript'` (the
+   * default for a Hugging Face checkpoint) compiles the model into model.pt with its config and
+   * tokenizer files beside it, so that later loads skip compiling.
    */
-  static async export(hfDir: string, outDir: string): Promise<string> {
+  static async export(modelDir: string, outDir: string, options: ExportOptions = {}): Promise<string> {
     if (typeof outDir !== 'string') throw new TypeError(expectationMessage('outDir', 'string', outDir));
-    const encoder = await Encoder.load(hfDir, { device: 'cpu', dtype: 'float32' });
-    try {
-      if (path.resolve(outDir) === encoder.modelDir) {
-        throw new RangeError(`Expected an outDir other than the model directory but received ${JSON.stringify(outDir)}`);
+    const given = checkPlainObject('options', options);
+    rejectUnknownOptions('Encoder.export', given, ['to', ...EXPORT_LOAD_OPTION_NAMES]);
+    const loadOptions: EncoderOptions = {};
+    for (const name of EXPORT_LOAD_OPTION_NAMES) if (given[name] !== undefined) (loadOptions as Record<string, unknown>)[name] = given[name];
+    const description = describeModel(modelDir, loadOptions);
+    const fromTensorFlow = description.files.weights.format === 'tf-checkpoint';
+    const to = checkOneOf('to', given.to ?? (fromTensorFlow ? 'hf' : 'torchscript'), ['hf', 'torchscript'] as const);
+    if (path.resolve(outDir) === description.files.dir) {
+      throw new RangeError(`Expected an outDir other than the model directory but received ${JSON.stringify(outDir)}`);
+    }
+    if (to === 'hf') {
+      if (!fromTensorFlow) {
+        throw new RangeError(`${expectationMessage('to', "'torchscript'", to)}: ${description.files.dir} is already in Hugging Face's (or an exported) layout`);
       }
+      return exportTfCheckpointAsHuggingFace(description, outDir);
+    }
+    const encoder = await Encoder.load(modelDir, { ...loadOptions, device: 'cpu', dtype: 'float32' });
+    try {
       fs.mkdirSync(outDir, { recursive: true });
       const modelFile = path.join(path.resolve(outDir), 'model.pt');
       await encoder.#replicas[0].handle.save(modelFile).catch((error: unknown) => {
         throw fromNativeError(error);
       });
+      if (fromTensorFlow) {
+        writeCompanionFiles(description, outDir, encoder.heads.includes('maskedLm'));
+        return modelFile;
+      }
       for (const name of COMPANION_FILES) {
         const source = path.join(encoder.modelDir, name);
         if (!fs.existsSync(source)) continue;
@@ -268,14 +314,15 @@ export class Encoder {
       ? resolvePoolingOptions(callOptions, this.config.numLayers, this.options)
       : this.options;
     checkTexts(texts, isTokenized);
+    this.#checkEveryTextHasTokens(texts, isTokenized, splitPairs);
     if (this.#closing) throw closedError();
 
     // A copy: large calls are tokenized a chunk at a time, after this function has returned.
     const inputs: (string | string[])[] = [...texts];
     const dimension = this.#dimensionOf(pooling);
-    const { maxSeqLen } = this.options;
-    const shape = pooling.pooling === 'NONE' ? [inputs.length, maxSeqLen, dimension] : [inputs.length, dimension];
+    const tokenRows = pooling.pooling === 'NONE' ? this.maxTokens : 1;
     const tokens: string[][] | undefined = showTokens ? new Array<string[]>(inputs.length) : undefined;
+    let longest = 0;
     const data = await this.#scheduler.submit({
       count: inputs.length,
       tokenize: (start, end): TokenizedSentence[] => {
@@ -283,15 +330,21 @@ export class Encoder {
         for (let row = start; row < end; row++) {
           const encoding = this.#tokenizeOne(inputs[row], isTokenized, splitPairs);
           if (tokens) tokens[row] = encoding.tokens;
+          longest = Math.max(longest, encoding.ids.length);
           sentences.push(encoding);
         }
         return sentences;
       },
       head: this.#pooledHead(pooling),
-      rowWidth: pooling.pooling === 'NONE' ? maxSeqLen * dimension : dimension,
+      rowWidth: tokenRows * dimension,
       signal,
     });
-    return new Embeddings(data, shape, tokens);
+    if (pooling.pooling !== 'NONE') return new Embeddings(data, [inputs.length, dimension], tokens);
+    // maxSeqLen null (bert-as-service's NONE): token vectors as long as this call's longest sentence,
+    // unless fixedEmbedLength keeps every call at the model's maximum.
+    const { maxSeqLen, fixedEmbedLength } = this.options;
+    const kept = maxSeqLen === null && !fixedEmbedLength ? longest : tokenRows;
+    return new Embeddings(kept === tokenRows ? data : keepLeadingTokenRows(data, inputs.length, tokenRows, kept, dimension), [inputs.length, kept, dimension], tokens);
   }
 
   /**
@@ -304,6 +357,7 @@ export class Encoder {
     const metric = checkOneOf('metric', callOptions.metric ?? 'within_word_l2r', SCORE_METRICS);
     checkTexts(texts, isTokenized);
     this.#requireMaskedLmHead('score');
+    this.#checkEveryTextHasTokens(texts, isTokenized, splitPairs);
     const sentences = [...texts].map(
       (text) => new SentenceScoring(text, this.#tokenizeWithOffsets(text, isTokenized, splitPairs), this.#isTruncated(text, isTokenized, splitPairs), metric),
     );
@@ -345,7 +399,7 @@ export class Encoder {
       const positions = maskPositions(encoding, maskId);
       if (positions.length === 0) {
         const mask = this.tokenizer.config.maskToken;
-        throw new RangeError(expectationMessage(`texts[${i}]`, `a text with ${mask} within its first maxSeqLen (${this.options.maxSeqLen}) tokens`, texts[i]));
+        throw new RangeError(expectationMessage(`texts[${i}]`, `a text with ${mask} within its first maxSeqLen (${this.maxTokens}) tokens`, texts[i]));
       }
       return positions;
     });
@@ -481,7 +535,7 @@ export class Encoder {
       normalize: pooling.normalize,
       clsId: this.tokenizer.clsId,
       sepId: this.tokenizer.sepId,
-      outputSeqLen: this.options.maxSeqLen,
+      outputSeqLen: this.maxTokens,
     };
   }
 
@@ -509,14 +563,15 @@ export class Encoder {
 
   /** Whether maxSeqLen cuts the text (encode and score truncate the same way). */
   #isTruncated(text: string | string[], isTokenized: boolean, splitPairs: boolean): boolean {
-    const full = isTokenized ? this.tokenizer.encodeTokenized(text as string[]) : this.tokenizer.encode(text as string, undefined, { splitPairs });
-    return full.ids.length > this.options.maxSeqLen;
+    const options = { addSpecialTokens: this.options.specialTokens };
+    const full = isTokenized ? this.tokenizer.encodeTokenized(text as string[], undefined, options) : this.tokenizer.encode(text as string, undefined, { ...options, splitPairs });
+    return full.ids.length > this.maxTokens;
   }
 
   #tokenizeWithOffsets(text: string | string[], isTokenized: boolean, splitPairs = true): EncodingWithOffsets {
-    const maxLength = this.options.maxSeqLen;
-    if (isTokenized) return this.tokenizer.encodeTokenizedWithOffsets(text as string[], undefined, { maxLength });
-    return this.tokenizer.encodeWithOffsets(text as string, undefined, { maxLength, splitPairs });
+    const options = { maxLength: this.maxTokens, addSpecialTokens: this.options.specialTokens };
+    if (isTokenized) return this.tokenizer.encodeTokenizedWithOffsets(text as string[], undefined, options);
+    return this.tokenizer.encodeWithOffsets(text as string, undefined, { ...options, splitPairs });
   }
 
   /** Rows for maskedLmLogProbs, each checked against the model's sizes. */
@@ -547,10 +602,26 @@ export class Encoder {
   }
 
   #tokenizeOne(text: string | string[], isTokenized: boolean, splitPairs = true): Encoding {
-    const maxLength = this.options.maxSeqLen;
-    if (isTokenized) return this.tokenizer.encodeTokenized(text as string[], undefined, { maxLength });
-    return this.tokenizer.encode(text as string, undefined, { maxLength, splitPairs });
+    const options = { maxLength: this.maxTokens, addSpecialTokens: this.options.specialTokens };
+    if (isTokenized) return this.tokenizer.encodeTokenized(text as string[], undefined, options);
+    return this.tokenizer.encode(text as string, undefined, { ...options, splitPairs });
   }
+
+  /** Without [CLS]/[SEP] an empty text has no token at all, and a forward pass needs one: refused up front, by name. */
+  #checkEveryTextHasTokens(texts: readonly (string | string[])[], isTokenized: boolean, splitPairs: boolean): void {
+    if (this.options.specialTokens) return;
+    texts.forEach((text, i) => {
+      if (this.#tokenizeOne(text, isTokenized, splitPairs).ids.length > 0) return;
+      throw new RangeError(expectationMessage(`texts[${i}]`, 'a text with at least one token (specialTokens is false)', text));
+    });
+  }
+}
+
+/** The first `kept` token vectors of each row of `[rows, tokenRows, dimension]` vectors. */
+function keepLeadingTokenRows(data: Float32Array, rows: number, tokenRows: number, kept: number, dimension: number): Float32Array {
+  const out = new Float32Array(rows * kept * dimension);
+  for (let row = 0; row < rows; row++) out.set(data.subarray(row * tokenRows * dimension, (row * tokenRows + kept) * dimension), row * kept * dimension);
+  return out;
 }
 
 /** Checks every input's type up front, so that a call fails whole before any of it is queued. */

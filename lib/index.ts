@@ -7,6 +7,8 @@ export {
   type SparseEncodeOptions,
   type MaskedLmRow,
   type HeadName,
+  type ExportOptions,
+  type ExportTarget,
 } from './encoder.js';
 export { SCORE_METRICS, type ScoreMetric, type SentenceScore, type ScoredToken, type ScoredWord } from './heads/masked-lm-scoring.js';
 export type { FillMaskCandidate } from './heads/fill-mask.js';

@@ -71,7 +71,13 @@ class ConfigFields {
   }
 }
 
-export function readBertConfig(file: string): BertModelConfig {
+/**
+ * `format` 'google' reads Google's bert_config.json (a TensorFlow checkpoint's, as bert-as-service
+ * loads it): the same fields without model_type, which only Hugging Face's configs carry.
+ */
+export type ConfigFormat = 'huggingface' | 'google';
+
+export function readBertConfig(file: string, format: ConfigFormat = 'huggingface'): BertModelConfig {
   const raw = readModelJsonFile(file);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw configError(file, expectationMessage('the file', 'a JSON object', raw));
@@ -79,7 +85,7 @@ export function readBertConfig(file: string): BertModelConfig {
   const fields = new ConfigFields(file, raw as Record<string, unknown>);
   const modelType = fields.string('model_type');
   const architectures = fields.strings('architectures');
-  const isBert = modelType === 'bert' || (modelType === undefined && architectures.some((a) => a.startsWith('Bert')));
+  const isBert = modelType === 'bert' || (modelType === undefined && (format === 'google' || architectures.some((a) => a.startsWith('Bert'))));
   if (!isBert) {
     throw configError(
       file,

@@ -5,9 +5,9 @@
  */
 import { BertEmbedError } from '../errors.js';
 import { nativeBinding } from '../native/binding.js';
-import { resolveEncoderOptions, type CpuKernels, type EncoderOptions, type ResolvedEncoderOptions } from '../options.js';
+import { resolveEncoderOptions, resolveModelFileOptions, type CpuKernels, type EncoderOptions, type ResolvedEncoderOptions } from '../options.js';
 import { WordPieceTokenizer } from '../tokenizer/index.js';
-import { expectationMessage } from '../validation.js';
+import { checkPlainObject, expectationMessage } from '../validation.js';
 import { readBertConfig, type BertModelConfig } from './bert-config.js';
 import { locateModelFiles, type ModelFiles } from './model-files.js';
 import { readModelDefaults } from './sentence-transformers.js';
@@ -45,15 +45,19 @@ function readingModelFiles<T>(dir: string, read: () => T): T {
 
 export function describeModel(modelPath: unknown, options?: EncoderOptions): ModelDescription {
   if (typeof modelPath !== 'string') throw new TypeError(expectationMessage('modelPath', 'string', modelPath));
-  const files = readingModelFiles(modelPath, () => locateModelFiles(modelPath));
-  const config = readingModelFiles(files.dir, () => readBertConfig(files.configJson));
+  // Which files to read (a TensorFlow checkpoint's name, a fine-tuned copy's directory) comes first.
+  const fileOptions = resolveModelFileOptions(checkPlainObject('options', options ?? {}));
+  const files = readingModelFiles(modelPath, () => locateModelFiles(modelPath, fileOptions));
+  const config = readingModelFiles(files.dir, () => readBertConfig(files.configJson, files.configFormat));
   const defaults = readingModelFiles(files.dir, () => readModelDefaults(files));
   if (defaults.unsupportedPooling && (options as { pooling?: unknown } | undefined)?.pooling === undefined) {
     throw new BertEmbedError(`${defaults.unsupportedPooling}; pass the pooling option to load it with another`, 'ERR_MODEL_CONFIG');
   }
   // The caller's options, checked against the model: their errors are the caller's.
   const resolved = resolveEncoderOptions(options, config, defaults, cpuKernels());
-  const tokenizer = readingModelFiles(files.dir, () => WordPieceTokenizer.fromModelDir(files.dir));
+  // bert-as-service's -cased_tokenization: neither lower-case nor strip accents, whatever the files say.
+  const casing = resolved.casedTokenization ? { doLowerCase: false, stripAccents: false } : undefined;
+  const tokenizer = readingModelFiles(files.dir, () => WordPieceTokenizer.fromModelDir(files.dir, casing));
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new BertEmbedError(
       `${files.dir}: the vocabulary has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${config.vocabSize}; ` +

@@ -3,7 +3,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BertEmbedError } from '../errors.js';
 
-export type WeightsFormat = 'safetensors' | 'torchscript';
+/** 'tf-checkpoint': a TensorFlow V2 checkpoint as Google released BERT (bert-as-service's model_dir). */
+export type WeightsFormat = 'safetensors' | 'torchscript' | 'tf-checkpoint';
+
+/** Which TensorFlow checkpoint and config to load: bert-as-service's -tuned_model_dir, -ckpt_name, -config_name. */
+export interface ModelFileOptions {
+  tunedModelDir?: string;
+  ckptName: string;
+  configName: string;
+}
+
+export const DEFAULT_CKPT_NAME = 'bert_model.ckpt';
+export const DEFAULT_CONFIG_NAME = 'bert_config.json';
+const DEFAULT_FILE_OPTIONS: ModelFileOptions = { ckptName: DEFAULT_CKPT_NAME, configName: DEFAULT_CONFIG_NAME };
 
 /** Every file of a model directory but its weights: what an export copies and a hub download fetches. */
 export const COMPANION_FILES = [
@@ -19,8 +31,11 @@ export const COMPANION_FILES = [
 
 export interface ModelFiles {
   dir: string;
+  /** config.json, or a TensorFlow checkpoint's bert_config.json (configFormat 'google') */
   configJson: string;
-  weights: { format: WeightsFormat; path: string };
+  configFormat: 'huggingface' | 'google';
+  /** for 'tf-checkpoint', path is the checkpoint's .index file and checkpointPrefix the path without it */
+  weights: { format: WeightsFormat; path: string; checkpointPrefix?: string };
   /** sentence-transformers files, when the directory has them */
   sentenceBertConfig?: string;
   poolingConfig?: string;
@@ -153,17 +168,43 @@ function locateWeights(dir: string, explicitFile: string | undefined): ModelFile
   const pickle = existing(path.join(dir, 'pytorch_model.bin'));
   if (pickle) throw new BertEmbedError(`${pickle} ${PICKLE_MESSAGE}`, 'ERR_UNSAFE_FORMAT');
   throw new BertEmbedError(
-    `${dir} holds no model weights: expected model.safetensors (a Hugging Face checkpoint) or model.pt ` +
-      '(exported by bert-embed-native, or traced from Hugging Face BertModel)',
+    `${dir} holds no model weights: expected model.safetensors (a Hugging Face checkpoint), model.pt ` +
+      '(exported by bert-embed-native, or traced from Hugging Face BertModel) or bert_model.ckpt.index (a TensorFlow checkpoint, as bert-as-service loads it)',
     'ERR_MODEL_NOT_FOUND',
   );
 }
 
+/** The TensorFlow checkpoint `name` in `dir` (bert_model.ckpt: bert_model.ckpt.index and its data shards), if there. */
+function tfCheckpointIn(dir: string, name: string): ModelFiles['weights'] | undefined {
+  const prefix = path.resolve(dir, name);
+  const index = existing(`${prefix}.index`);
+  return index ? { format: 'tf-checkpoint', path: index, checkpointPrefix: prefix } : undefined;
+}
+
+/**
+ * bert-as-service's model_dir: Google's bert_config.json, vocab.txt and a TensorFlow checkpoint. As
+ * its graph.py does, the checkpoint comes from tunedModelDir when given (a fine-tuned copy), the
+ * config and the vocabulary always from the model directory.
+ */
+function tfModelFiles(dir: string, weights: ModelFiles['weights'], fileOptions: ModelFileOptions): ModelFiles {
+  const configJson = path.resolve(dir, fileOptions.configName);
+  if (!probeModelFile(configJson)) {
+    throw new BertEmbedError(
+      `${dir} has no ${fileOptions.configName}: a TensorFlow BERT checkpoint (${weights.path}) needs Google's config beside it (configName)`,
+      'ERR_MODEL_NOT_FOUND',
+    );
+  }
+  return { dir, configJson, configFormat: 'google', weights };
+}
+
 /**
  * `modelPath` is a model directory, or a weights file inside one (model.safetensors, model.pt,
- * or a traced TorchScript file) whose config.json and vocabulary lie beside it.
+ * a traced TorchScript file, or a TensorFlow checkpoint's .index) whose config and vocabulary lie
+ * beside it. A directory with model.pt or model.safetensors is a Hugging Face (or exported) model;
+ * one with a TensorFlow checkpoint instead, or any directory given a tunedModelDir or a ckptName of
+ * its own, is bert-as-service's model_dir.
  */
-export function locateModelFiles(modelPath: string): ModelFiles {
+export function locateModelFiles(modelPath: string, fileOptions: ModelFileOptions = DEFAULT_FILE_OPTIONS): ModelFiles {
   const resolved = path.resolve(modelPath);
   let stat: fs.Stats | undefined;
   try {
@@ -178,6 +219,24 @@ export function locateModelFiles(modelPath: string): ModelFiles {
   }
   if (!stat.isDirectory()) probeModelFile(resolved);
   const dir = stat.isDirectory() ? resolved : path.dirname(resolved);
+  if (!stat.isDirectory() && resolved.endsWith('.index')) {
+    return tfModelFiles(dir, { format: 'tf-checkpoint', path: resolved, checkpointPrefix: resolved.slice(0, -'.index'.length) }, fileOptions);
+  }
+  if (stat.isDirectory() && (fileOptions.tunedModelDir !== undefined || fileOptions.ckptName !== DEFAULT_CKPT_NAME)) {
+    const checkpointDir = path.resolve(fileOptions.tunedModelDir ?? dir);
+    const weights = tfCheckpointIn(checkpointDir, fileOptions.ckptName);
+    if (!weights) {
+      throw new BertEmbedError(
+        `${path.resolve(checkpointDir, fileOptions.ckptName)}.index does not exist: expected the TensorFlow checkpoint ${fileOptions.ckptName} in ${checkpointDir}` +
+          (fileOptions.tunedModelDir !== undefined ? ' (tunedModelDir)' : ''),
+        'ERR_MODEL_NOT_FOUND',
+      );
+    }
+    return tfModelFiles(dir, weights, fileOptions);
+  }
+  const hasHuggingFaceWeights = stat.isDirectory() && (existing(path.join(dir, 'model.pt')) || existing(path.join(dir, 'model.safetensors')));
+  const tfWeights = stat.isDirectory() && !hasHuggingFaceWeights ? tfCheckpointIn(dir, fileOptions.ckptName) : undefined;
+  if (tfWeights) return tfModelFiles(dir, tfWeights, fileOptions);
   const weights = locateWeights(dir, stat.isDirectory() ? undefined : resolved);
   const configJson = path.join(dir, 'config.json');
   if (!probeModelFile(configJson)) {
@@ -186,6 +245,7 @@ export function locateModelFiles(modelPath: string): ModelFiles {
   return {
     dir,
     configJson,
+    configFormat: 'huggingface',
     weights,
     sentenceBertConfig: existing(path.join(dir, 'sentence_bert_config.json')),
     poolingConfig: existing(path.join(dir, '1_Pooling', 'config.json')),

@@ -252,52 +252,137 @@ function storedLayerCount(canonicalNames: Iterable<string>): number {
   return count;
 }
 
-/**
- * Locates and checks the encoder's tensors in a safetensors file, and the masked-LM head's when the
- * checkpoint has one (a head with some of its tensors missing is refused, never half-loaded).
- * config.json's sizes are held against the file's before anything is built from them, so a config
- * can never make the load cost more than the file's own tensors.
- */
-export function indexSafetensors(file: string, config: NativeBertConfig): NativeTensorLocation[] {
-  const { entries, dataStart } = readHeader(file);
-  const byCanonicalName = new Map<string, [string, HeaderEntry]>();
-  for (const [name, entry] of entries) byCanonicalName.set(canonicalTensorName(name), [name, entry]);
+/** A tensor as a weights file stores it, under its canonical name: its shape in torch's layout. */
+export interface StoredTensor {
+  storedName: string;
+  /** F32, F16, BF16, or the file's own name of another dtype (refused when the tensor is used) */
+  dtype: string;
+  shape: number[];
+  file: string;
+  begin: number;
+  end: number;
+  transposed: boolean;
+  crc32c?: number;
+}
 
-  const layers = storedLayerCount(byCanonicalName.keys());
+/** How a weights format names things in messages. */
+export interface WeightsNaming {
+  /** the weights file (or index) a message names */
+  file: string;
+  /** the config file's name: config.json, or bert_config.json */
+  configName: string;
+  /** the dtypes the engine reads, in the format's own words */
+  floatDtypes: string;
+  /** the stored name(s) a missing canonical tensor would have */
+  storedNameOf(canonicalName: string): string;
+  /** how the file names layer i */
+  layerName(layer: number): string;
+}
+
+export interface TensorSelection {
+  /** also the pooler (pooler.dense.*) when the file has it: an export keeps it, the engine has no use for it */
+  pooler?: boolean;
+}
+
+/**
+ * The encoder's tensors, checked against the config's sizes, and the masked-LM head's when the
+ * checkpoint has one (a head with some of its tensors missing is refused, never half-loaded).
+ * The config's sizes are held against the file's before anything is built from them, so a config
+ * can never make the load cost more than the file's own tensors. Every weights format goes through
+ * here: safetensors below, TensorFlow checkpoints in tf-checkpoint/.
+ */
+export function selectBertTensors(
+  stored: ReadonlyMap<string, StoredTensor>,
+  config: NativeBertConfig,
+  naming: WeightsNaming,
+  selection: TensorSelection = {},
+): NativeTensorLocation[] {
+  const file = naming.file;
+  const layers = storedLayerCount(stored.keys());
   if (config.numLayers > layers) {
     throw formatError(
       file,
-      `config.json says num_hidden_layers ${config.numLayers}, but the file holds ${layers} layer${layers === 1 ? '' : 's'}` +
-        (layers > 0 ? ` (encoder.layer.0 to encoder.layer.${layers - 1})` : ''),
+      `${naming.configName} says num_hidden_layers ${config.numLayers}, but the file holds ${layers} layer${layers === 1 ? '' : 's'}` +
+        (layers > 0 ? ` (${naming.layerName(0)} to ${naming.layerName(layers - 1)})` : ''),
     );
   }
 
   const locations: NativeTensorLocation[] = [];
-  const locate = (name: string, { shape, fields }: ExpectedTensor, found: [string, HeaderEntry]): void => {
-    const [storedName, entry] = found;
-    if (!FLOAT_DTYPES.has(entry.dtype)) {
-      throw formatError(file, `tensor ${storedName} has dtype ${entry.dtype}; expected F32, F16 or BF16`);
+  const locate = (name: string, { shape, fields }: ExpectedTensor, tensor: StoredTensor): void => {
+    if (!FLOAT_DTYPES.has(tensor.dtype)) {
+      throw formatError(file, `tensor ${tensor.storedName} has dtype ${tensor.dtype}; expected ${naming.floatDtypes}`);
     }
-    if (shapeText(entry.shape) !== shapeText(shape)) {
-      throw formatError(file, `tensor ${storedName} has shape ${shapeText(entry.shape)} but config.json implies ${shapeText(shape)} (${fields.join(' × ')})`);
+    if (shapeText(tensor.shape) !== shapeText(shape)) {
+      const stored = tensor.transposed ? ` (stored transposed, as ${shapeText([...tensor.shape].reverse())})` : '';
+      throw formatError(file, `tensor ${tensor.storedName} has shape ${shapeText(tensor.shape)}${stored} but ${naming.configName} implies ${shapeText(shape)} (${fields.join(' × ')})`);
     }
-    const [begin, end] = entry.data_offsets;
-    locations.push({ name, dtype: entry.dtype as NativeTensorLocation['dtype'], shape, begin: dataStart + begin, end: dataStart + end });
+    const { storedName, file: tensorFile, begin, end, transposed, crc32c } = tensor;
+    locations.push({
+      name,
+      storedName,
+      dtype: tensor.dtype as NativeTensorLocation['dtype'],
+      shape,
+      file: tensorFile,
+      begin,
+      end,
+      transposed,
+      ...(crc32c === undefined ? {} : { crc32c }),
+    });
   };
   for (const [name, expected] of expectedEncoderTensors(config)) {
-    const found = byCanonicalName.get(name);
-    if (!found) throw formatError(file, `has no tensor ${name} (nor bert.${name}); is this a BERT checkpoint?`);
+    const found = stored.get(name);
+    if (!found) throw formatError(file, `has no tensor ${naming.storedNameOf(name)}; is this a BERT checkpoint?`);
     locate(name, expected, found);
   }
-  const head = [...expectedMaskedLmHeadTensors(config)];
-  const headFound = head.filter(([name]) => byCanonicalName.has(name));
-  if (headFound.length > 0) {
-    const missing = head.find(([name]) => !byCanonicalName.has(name));
-    if (missing) throw formatError(file, `has part of a masked-LM head but no tensor ${missing[0]}`);
-    for (const [name, expected] of [...head, ...untiedDecoderTensors(config)]) {
-      const found = byCanonicalName.get(name);
+  const optionalGroups: [string, Map<string, ExpectedTensor>, Map<string, ExpectedTensor>][] = [
+    ['a masked-LM head', expectedMaskedLmHeadTensors(config), untiedDecoderTensors(config)],
+  ];
+  if (selection.pooler) optionalGroups.push(['a pooler', poolerTensors(config), new Map()]);
+  for (const [what, group, extras] of optionalGroups) {
+    const entries = [...group];
+    if (!entries.some(([name]) => stored.has(name))) continue;
+    const missing = entries.find(([name]) => !stored.has(name));
+    if (missing) throw formatError(file, `has part of ${what} but no tensor ${naming.storedNameOf(missing[0])}`);
+    for (const [name, expected] of [...entries, ...extras]) {
+      const found = stored.get(name);
       if (found) locate(name, expected, found);
     }
   }
   return locations;
+}
+
+/** BertModel's pooler: a dense layer on [CLS]. */
+function poolerTensors(config: NativeBertConfig): Map<string, ExpectedTensor> {
+  const h = config.hiddenSize;
+  return new Map([
+    ['pooler.dense.weight', { shape: [h, h], fields: ['hidden_size', 'hidden_size'] }],
+    ['pooler.dense.bias', { shape: [h], fields: ['hidden_size'] }],
+  ]);
+}
+
+/** Locates and checks the BERT tensors of a safetensors file (see selectBertTensors). */
+export function indexSafetensors(file: string, config: NativeBertConfig, selection: TensorSelection = {}): NativeTensorLocation[] {
+  const { entries, dataStart } = readHeader(file);
+  const stored = new Map<string, StoredTensor>();
+  for (const [storedName, entry] of entries) {
+    const [begin, end] = entry.data_offsets;
+    stored.set(canonicalTensorName(storedName), {
+      storedName,
+      dtype: entry.dtype,
+      shape: entry.shape,
+      file,
+      begin: dataStart + begin,
+      end: dataStart + end,
+      transposed: false,
+    });
+  }
+  const locations = selectBertTensors(stored, config, {
+    file,
+    configName: 'config.json',
+    floatDtypes: 'F32, F16 or BF16',
+    storedNameOf: (name) => (name.startsWith('cls.') ? name : `${name} (nor bert.${name})`),
+    layerName: (layer) => `encoder.layer.${layer}`,
+  }, selection);
+  // What the native reader's messages name (a non-finite weight): the canonical names, as they always have.
+  return locations.map((location) => ({ ...location, storedName: location.name }));
 }

@@ -15,13 +15,25 @@ export interface NativeBertConfig {
   hiddenAct: string;
 }
 
-/** Where one tensor lies in a safetensors file; names are canonical (no `bert.`, LayerNorm weight/bias). */
+/**
+ * Where one tensor's bytes lie: in a safetensors file, or in a TensorFlow checkpoint's data shard.
+ * Names are canonical (no `bert.`, LayerNorm weight/bias); `shape` is torch's layout.
+ */
 export interface NativeTensorLocation {
   name: string;
+  /** as the file spells it, for messages */
+  storedName: string;
+  /** the file that holds the bytes */
+  file: string;
   dtype: 'F32' | 'F16' | 'BF16';
   shape: number[];
+  /** absolute offsets in `file` */
   begin: number;
   end: number;
+  /** stored [in, out] as TensorFlow's dense kernels are: transposed into `shape` once read */
+  transposed: boolean;
+  /** TensorFlow's masked CRC-32C of the stored bytes, checked as they are read */
+  crc32c?: number;
 }
 
 interface NativeLoadCommon {
@@ -32,10 +44,12 @@ interface NativeLoadCommon {
   threads: number;
   /** OpenBLAS threads, process-wide; 0 leaves them as they are */
   blasThreads: number;
+  /** CUDA: the share of the device's memory the caching allocator may take; 0 for no limit */
+  gpuMemoryFraction: number;
 }
 
 export type NativeLoadSpec =
-  | (NativeLoadCommon & { format: 'safetensors'; config: NativeBertConfig; tensors: NativeTensorLocation[] })
+  | (NativeLoadCommon & { format: 'safetensors' | 'tf-checkpoint'; config: NativeBertConfig; tensors: NativeTensorLocation[] })
   | (NativeLoadCommon & { format: 'torchscript' });
 
 export interface NativePoolingSpec {

@@ -110,7 +110,7 @@ int64_t BertRunner::numLayers() const {
 BertRunner BertRunner::fromSafetensors(const std::string& path, const BertConfig& config,
                                        const std::vector<TensorLocation>& locations,
                                        torch::Device device, torch::Dtype dtype) {
-  auto module = buildEncoderModule(config, readSafetensors(path, locations));
+  auto module = buildEncoderModule(config, readSafetensors(locations));
   return BertRunner(std::move(module), false, device, dtype);
 }
 

@@ -31,10 +31,16 @@ std::vector<TensorLocation> readLocations(const Napi::Array& array) {
     auto object = array.Get(i).As<Napi::Object>();
     TensorLocation location;
     location.name = stringField(object, "name");
+    location.storedName = stringField(object, "storedName");
+    location.file = stringField(object, "file");
     location.dtype = stringField(object, "dtype");
     location.shape = intArrayField(object, "shape");
     location.begin = static_cast<uint64_t>(intField(object, "begin"));
     location.end = static_cast<uint64_t>(intField(object, "end"));
+    location.transposed = boolField(object, "transposed");
+    // TensorFlow's checkpoints carry one; safetensors files have none.
+    const auto crc = object.Get("crc32c");
+    if (!crc.IsUndefined()) location.maskedCrc32c = static_cast<uint32_t>(crc.As<Napi::Number>().Int64Value());
     locations.push_back(std::move(location));
   }
   return locations;
@@ -71,6 +77,9 @@ HeadSpec readHead(const Napi::Object& batch, int64_t batchSize) {
   return head;
 }
 
+// Both formats arrive as a list of tensor locations (lib/model/safetensors-index.ts, lib/model/tf-checkpoint/).
+bool isTensorList(const std::string& format) { return format == "safetensors" || format == "tf-checkpoint"; }
+
 torch::Tensor longTensor(const std::vector<int64_t>& values, int64_t rows, int64_t columns) {
   return torch::from_blob(const_cast<int64_t*>(values.data()), {rows, columns}, torch::kLong).clone();
 }
@@ -89,7 +98,7 @@ LoadJob::LoadJob(Napi::Env env, const Napi::Object& spec) : Job(env) {
   dtype_ = stringField(spec, "dtype");
   threads_ = intField(spec, "threads");
   blasThreads_ = intField(spec, "blasThreads");
-  if (format_ == "safetensors") {
+  if (isTensorList(format_)) {
     config_ = readConfig(field(spec, "config").As<Napi::Object>());
     locations_ = readLocations(field(spec, "tensors").As<Napi::Array>());
   }
@@ -107,7 +116,7 @@ void LoadJob::execute(ModelSlot& slot) {
   // (BertRunner::useCpuBFloat16).
   const bool cpuBf16 = dtype == torch::kBFloat16 && device.is_cpu();
   if (cpuBf16) dtype = torch::kFloat32;
-  if (format_ == "safetensors") {
+  if (isTensorList(format_)) {
     slot.runner = std::make_unique<BertRunner>(BertRunner::fromSafetensors(path_, config_, locations_, device, dtype));
   } else {
     slot.runner = std::make_unique<BertRunner>(BertRunner::fromTorchScript(path_, device, dtype));
