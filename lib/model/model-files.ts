@@ -2,19 +2,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BertEmbedError } from '../errors.js';
+import type { ModelFileOptions } from '../options.js';
 
 /** 'tf-checkpoint': a TensorFlow V2 checkpoint as Google released BERT (bert-as-service's model_dir). */
 export type WeightsFormat = 'safetensors' | 'torchscript' | 'tf-checkpoint';
 
-/** Which TensorFlow checkpoint and config to load: bert-as-service's -tuned_model_dir, -ckpt_name, -config_name. */
-export interface ModelFileOptions {
-  tunedModelDir?: string;
-  ckptName: string;
-  configName: string;
-}
-
-export const DEFAULT_CKPT_NAME = 'bert_model.ckpt';
-export const DEFAULT_CONFIG_NAME = 'bert_config.json';
+const DEFAULT_CKPT_NAME = 'bert_model.ckpt';
+const DEFAULT_CONFIG_NAME = 'bert_config.json';
+/** bert-as-service's defaults (resolveModelFileOptions in ../options.ts gives the same). */
 const DEFAULT_FILE_OPTIONS: ModelFileOptions = { ckptName: DEFAULT_CKPT_NAME, configName: DEFAULT_CONFIG_NAME };
 
 /** Every file of a model directory but its weights: what an export copies and a hub download fetches. */

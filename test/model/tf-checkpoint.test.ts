@@ -242,6 +242,8 @@ describe('damaged checkpoints fail with coded errors', () => {
     const expected = { code: 'ERR_MODEL_FORMAT', message: expect.stringMatching(new RegExp(`^${shard.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: tensor ${TENSOR} fails its CRC-32C check`)) };
     await expect(Encoder.load(dir, CPU)).rejects.toMatchObject(expected);
     await expect(Encoder.export(dir, path.join(root, 'damaged-out'))).rejects.toMatchObject(expected);
+    // Nothing that looks like an exported model is left behind.
+    expect(fs.readdirSync(path.join(root, 'damaged-out'))).toEqual([]);
   });
 
   it('a truncated data shard, a truncated index and a garbage index are ERR_MODEL_FORMAT', async () => {

@@ -65,7 +65,6 @@ export function exportTfCheckpointAsHuggingFace(description: ModelDescription, o
   // As transformers saves them: BertForMaskedLM's encoder under bert., BertModel's without a prefix.
   const hfName = (name: string) => (maskedLm && !name.startsWith('cls.') ? `bert.${name}` : name);
   fs.mkdirSync(outDir, { recursive: true });
-  writeCompanionFiles(description, outDir, maskedLm);
   const tensors: TensorToWrite[] = locations.map((location) => ({
     name: hfName(location.name),
     dtype: location.dtype,
@@ -73,7 +72,9 @@ export function exportTfCheckpointAsHuggingFace(description: ModelDescription, o
     bytes: () => readTensorBytes(location),
   }));
   const modelFile = path.join(outDir, 'model.safetensors');
+  // The weights first: a corrupted tensor leaves no half-written directory that looks complete.
   writeSafetensors(modelFile, tensors);
+  writeCompanionFiles(description, outDir, maskedLm);
   return modelFile;
 }
 
