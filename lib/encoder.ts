@@ -235,8 +235,10 @@ export class Encoder {
 
   /**
    * Loads a BERT model: a Hugging Face checkpoint directory (config.json, vocab.txt, model.safetensors),
-   * a directory exported by Encoder.export (model.pt), or a TorchScript file traced from Hugging Face
-   * BertModel (beside its config.json and vocab.txt). `workers` replicas are placed round-robin
+   * a directory exported by Encoder.export (model.pt), a TorchScript file traced from Hugging Face
+   * BertModel (beside its config.json and vocab.txt), or bert-as-service's model_dir: Google's
+   * bert_config.json, vocab.txt and a TensorFlow checkpoint (bert_model.ckpt.*; tunedModelDir,
+   * ckptName and configName choose other files as bert-as-service does). `workers` replicas are placed round-robin
    * over `devices`, each served by its own native thread.
    */
   static async load(modelPath: string, options?: EncoderOptions): Promise<Encoder> {
