@@ -33,6 +33,8 @@ export type FlagValue =
   | { kind: 'integer'; none?: true } // --max-seq-len 64, or NONE → null
   | { kind: 'integers' } // --layers -4 -3
   | { kind: 'number' }
+  | { kind: 'seconds' } // a positive number
+
   | { kind: 'text' }
   | { kind: 'texts' }
   | { kind: 'choice'; choices: readonly string[] };
@@ -45,6 +47,10 @@ export interface FlagDeclaration {
   aliases?: string[];
   /** only `serve` has it (the other commands have no queue to bound) */
   serveOnly?: true;
+  /** the environment variable that gives it when the flag is absent */
+  env?: string;
+  /** commander's default, for flags whose default is a plain value */
+  defaultValue?: unknown;
 }
 
 export interface OptionDeclaration {

@@ -25,6 +25,13 @@ function parseIntegerOrNone(value: string): number | 'NONE' {
   return value.toUpperCase() === 'NONE' ? 'NONE' : parseInteger(value);
 }
 
+/** Seconds, as a positive number (fractions allowed). */
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(seconds > 0)) throw new InvalidArgumentError(`expected a positive number of seconds but received "${value}"`);
+  return seconds;
+}
+
 function parseNumber(value: string): number {
   if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(value)) throw new InvalidArgumentError(`expected a number but received "${value}"`);
   return Number(value);
@@ -40,8 +47,12 @@ export function addModelFlags(command: Command): Command {
 /** One flag as commander takes it, parsing its text as the declaration says. */
 function commanderOption(spec: string, flag: FlagDeclaration, help: string): Option {
   const option = new Option(spec, help);
+  if (flag.env) option.env(flag.env);
+  if (flag.defaultValue !== undefined) option.default(flag.defaultValue);
   const { value } = flag;
   switch (value.kind) {
+    case 'seconds':
+      return option.argParser(parseSeconds);
     case 'choice':
       return option.choices(value.choices);
     case 'integer':
@@ -58,22 +69,31 @@ function commanderOption(spec: string, flag: FlagDeclaration, help: string): Opt
 }
 
 /** The commander attribute each spelling of a declared flag sets. */
-function attributesOf(declaration: OptionDeclaration & { flag: FlagDeclaration }): { flag: string; attribute: string }[] {
+function attributesOf(declaration: FlaggedDeclaration): { flag: string; attribute: string }[] {
   const long = declaration.flag.spec.split(' ')[0];
   return [long, ...(declaration.flag.aliases ?? [])].map((flag) => ({ flag, attribute: new Option(flag).attributeName() }));
 }
 
-type FlaggedDeclaration = OptionDeclaration & { flag: FlagDeclaration };
-const FLAGGED = (ENCODER_OPTIONS as readonly OptionDeclaration[]).filter((option): option is FlaggedDeclaration => option.flag !== undefined);
+/** What a flag needs of a declaration (Encoder options and serve's own flags alike). */
+interface FlaggedDeclaration {
+  name: string;
+  help: string;
+  flag: FlagDeclaration;
+}
+const FLAGGED = (ENCODER_OPTIONS as readonly OptionDeclaration[]).filter((option): option is OptionDeclaration & FlaggedDeclaration => option.flag !== undefined);
 
 /** Encoder option name → flag, for messages. */
 const FLAG_OF = new Map(FLAGGED.map((option) => [option.name, option.flag.spec.split(' ')[0]]));
 
 /** Every Encoder option's flag (or `only` those), from its declaration; `serve` also gets the serve-only ones (the queue bound). */
 export function addEncoderFlags(command: Command, scope: { serve?: boolean; only?: readonly string[] } = {}): Command {
-  for (const declaration of FLAGGED) {
-    if (declaration.flag.serveOnly && !scope.serve) continue;
-    if (scope.only && !scope.only.includes(declaration.name)) continue;
+  const wanted = FLAGGED.filter((declaration) => (scope.serve || !declaration.flag.serveOnly) && (!scope.only || scope.only.includes(declaration.name)));
+  return addDeclaredFlags(command, wanted);
+}
+
+/** The flags of these declarations, each with its hidden bert-as-service spellings. */
+export function addDeclaredFlags(command: Command, declarations: readonly FlaggedDeclaration[]): Command {
+  for (const declaration of declarations) {
     const { spec } = declaration.flag;
     command.addOption(commanderOption(spec, declaration.flag, declaration.help));
     for (const alias of declaration.flag.aliases ?? []) {
@@ -89,8 +109,16 @@ export type EncoderFlagValues = Record<string, unknown>;
 
 /** Encoder options from the parsed flags: each flag under its option's name, bert-as-service's spellings included. */
 export function encoderOptionsFrom(flags: EncoderFlagValues): EncoderOptions {
+  const options = declaredValuesFrom(flags, FLAGGED);
+  // bert-as-service's device_map is GPU numbers.
+  if (Array.isArray(options.devices)) options.devices = options.devices.map((device: string) => (/^\d+$/.test(device) ? `cuda:${device}` : device));
+  return options as EncoderOptions;
+}
+
+/** The values of these declarations' flags, under the declarations' names; one given by two spellings is a usage error. */
+export function declaredValuesFrom(flags: EncoderFlagValues, declarations: readonly FlaggedDeclaration[]): Record<string, unknown> {
   const options: Record<string, unknown> = {};
-  for (const declaration of FLAGGED) {
+  for (const declaration of declarations) {
     const given = attributesOf(declaration).filter(({ attribute }) => flags[attribute] !== undefined);
     if (declaration.flag.value.kind === 'negated-switch') {
       // commander defaults a --no-x switch to true; only its use says something.
@@ -102,9 +130,7 @@ export function encoderOptionsFrom(flags: EncoderFlagValues): EncoderOptions {
     const value = flags[given[0].attribute];
     options[declaration.name] = declaration.flag.value.kind === 'integer' && declaration.flag.value.none && value === 'NONE' ? null : value;
   }
-  // bert-as-service's device_map is GPU numbers.
-  if (Array.isArray(options.devices)) options.devices = options.devices.map((device: string) => (/^\d+$/.test(device) ? `cuda:${device}` : device));
-  return options as EncoderOptions;
+  return options;
 }
 
 /** Encoder's argument errors are the user's flags: say so with the flag's name (exit 2). */

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Encoder, type EncoderOptions } from '../../lib/index.js';
+import { SERVE_FLAGS } from '../../lib/cli/serve-flag-declarations.js';
 import { ENCODER_OPTIONS } from '../../lib/option-declarations.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
 import { expectVectorsClose } from '../helpers/compare.js';
@@ -56,6 +57,13 @@ describe('flags from the declarations', () => {
       else expect(encodeHelp, option.name).toContain(flag);
       for (const alias of ('aliases' in option.flag ? option.flag.aliases : []) as string[]) expect(serveHelp, alias).not.toContain(alias);
     }
+    for (const flag of SERVE_FLAGS) expect(serveHelp, flag.name).toContain(flag.flag.spec);
+  });
+
+  it("serve's --http-port (bert-as-service's) is --port", async () => {
+    const both = await runCli(['serve', '-m', MODEL, '--port', '0', '--http-port', '0']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe('bert-embed: --port and --http-port are one option (port); give it once\n');
   });
 });
 

@@ -1,10 +1,11 @@
 /** `bert-embed serve`: one model in memory, served over HTTP on a UNIX socket and/or TCP. */
 import net from 'node:net';
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command } from 'commander';
 import { Encoder } from '../../encoder.js';
 import { EmbeddingServer } from '../../server/embedding-server.js';
-import { addEncoderFlags, addModelFlags, asFlagError, encoderOptionsFrom, parseInteger, resolveModelDir, type EncoderFlagValues } from '../encoder-flags.js';
+import { addDeclaredFlags, addEncoderFlags, addModelFlags, asFlagError, declaredValuesFrom, encoderOptionsFrom, resolveModelDir, type EncoderFlagValues } from '../encoder-flags.js';
+import { SERVE_FLAGS } from '../serve-flag-declarations.js';
 import { UsageError } from '../usage-error.js';
 
 interface ServeFlags extends EncoderFlagValues {
@@ -22,13 +23,7 @@ interface ServeFlags extends EncoderFlagValues {
   apiKey?: string;
   allowUnauthenticated?: boolean;
   cors?: string;
-}
-
-/** Seconds, as a positive number (fractions allowed). */
-function parseSeconds(value: string): number {
-  const seconds = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || !(seconds > 0)) throw new InvalidArgumentError(`expected a positive number of seconds but received "${value}"`);
-  return seconds;
+  showTokensToClient?: boolean;
 }
 
 const LOOPBACK = new net.BlockList();
@@ -54,22 +49,8 @@ export function serveCommand(): Command {
   const command = new Command('serve').description('serve the model over HTTP on a UNIX socket (and/or TCP) to other processes');
   addModelFlags(command);
   addEncoderFlags(command, { serve: true });
+  addDeclaredFlags(command, SERVE_FLAGS);
   return command
-    .option('--socket <path>', 'UNIX socket to listen on')
-    .option('--socket-mode <octal>', 'permissions of the socket file', '600')
-    .option('--port <n>', 'also listen on TCP (host 127.0.0.1 unless --host)', parseInteger)
-    .option('--host <host>', 'TCP host', '127.0.0.1')
-    .option('--max-body-bytes <n>', 'largest request body', parseInteger, 16 * 1024 * 1024)
-    .option('--max-inputs <n>', 'most texts in one request', parseInteger, 4096)
-    .option('--request-timeout <seconds>', 'the longest a client may take to send its headers, then its body (408 after)', parseSeconds, 60)
-    .addOption(
-      new Option('--api-key <key>', 'require Authorization: Bearer <key> on every endpoint but /health (prefer the environment variable: flags show in ps)').env(
-        'BERT_EMBED_API_KEY',
-      ),
-    )
-    .option('--allow-unauthenticated', 'allow --host beyond loopback without --api-key')
-    .option('--cors <origin>', "answer browsers from this origin cross-origin (CORS): '*' or a comma-separated list; off by default")
-    .option('--model-name <name>', "the model's name in /v1/embeddings answers and TensorFlow Serving's /v1/models/<name> (default: the model directory's name)")
     .addHelpText(
       'after',
       `
@@ -90,7 +71,7 @@ Examples:
   bert-embed serve -m ./model --socket /run/bert.sock --socket-mode 660 --port 8080
   BERT_EMBED_API_KEY=$(cat /etc/bert-embed/key) bert-embed serve -m ./model --host 0.0.0.0 --port 8080 --cors https://app.example.com`,
     )
-    .action(async (flags: ServeFlags) => runServe(flags));
+    .action(async (flags: EncoderFlagValues) => runServe({ ...(flags as unknown as ServeFlags), ...declaredValuesFrom(flags, SERVE_FLAGS) }));
 }
 
 async function runServe(flags: ServeFlags): Promise<void> {
@@ -115,6 +96,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
       requestTimeoutMs: Math.max(1, Math.round(flags.requestTimeout * 1000)),
       ...(flags.apiKey === undefined ? {} : { apiKey: flags.apiKey }),
       ...(flags.cors === undefined ? {} : { cors: flags.cors }),
+      showTokensToClient: flags.showTokensToClient ?? false,
     });
   } catch (error) {
     if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
