@@ -1,6 +1,9 @@
 #include "engine/device.h"
 
 #include <ATen/Context.h>
+#ifdef BERT_EMBED_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 #include "common/job_error.h"
 
@@ -34,6 +37,17 @@ torch::Device parseDevice(const std::string& name) {
                                                  " CUDA device(s) are visible");
   }
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+void limitCudaMemory(const torch::Device& device, double fraction) {
+#ifdef BERT_EMBED_WITH_CUDA
+  // Process-wide for that device, as bert-as-service's per_process_gpu_memory_fraction: allocations
+  // beyond it fail as out-of-memory, which the scheduler answers by splitting the batch.
+  c10::cuda::CUDACachingAllocator::setMemoryFraction(fraction, device.index());
+#else
+  (void)fraction;
+  throw CodedError("ERR_CUDA_UNAVAILABLE", "gpuMemoryFraction needs a CUDA libtorch, and this addon was built without one (device '" + device.str() + "')");
+#endif
 }
 
 torch::Dtype parseDtype(const std::string& name, const torch::Device& device) {

@@ -12,5 +12,7 @@ torch::Dtype parseDtype(const std::string& name, const torch::Device& device);
 
 bool cudaCompiled();
 int64_t cudaDeviceCount();
+// The share of a CUDA device's memory this process's caching allocator may take (0 < fraction <= 1).
+void limitCudaMemory(const torch::Device& device, double fraction);
 
 }  // namespace bert_embed

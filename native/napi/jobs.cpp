@@ -98,6 +98,7 @@ LoadJob::LoadJob(Napi::Env env, const Napi::Object& spec) : Job(env) {
   dtype_ = stringField(spec, "dtype");
   threads_ = intField(spec, "threads");
   blasThreads_ = intField(spec, "blasThreads");
+  gpuMemoryFraction_ = numberField(spec, "gpuMemoryFraction");
   if (isTensorList(format_)) {
     config_ = readConfig(field(spec, "config").As<Napi::Object>());
     locations_ = readLocations(field(spec, "tensors").As<Napi::Array>());
@@ -109,6 +110,7 @@ void LoadJob::execute(ModelSlot& slot) {
   configureCpuThreads(static_cast<int>(threads_), static_cast<int>(blasThreads_));
   const CpuBlockCachePause pauseCaching;
   auto device = parseDevice(device_);
+  if (device.is_cuda() && gpuMemoryFraction_ > 0) limitCudaMemory(device, gpuMemoryFraction_);
   // int8: float32 activations, quantized linear weights (BertRunner::quantizeLinearLayers).
   const bool int8 = dtype_ == "int8";
   auto dtype = int8 ? torch::kFloat32 : parseDtype(dtype_, device);

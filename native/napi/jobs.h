@@ -40,6 +40,8 @@ class LoadJob : public Job {
  private:
   std::string format_, path_, device_, dtype_;
   int64_t threads_ = 0, blasThreads_ = 0;
+  /** 0: no limit */
+  double gpuMemoryFraction_ = 0;
   bool hasMaskedLmHead_ = false;
   BertConfig config_;
   std::vector<TensorLocation> locations_;
