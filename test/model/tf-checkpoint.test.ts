@@ -63,6 +63,11 @@ beforeAll(async () => {
   dirs.tuned = path.join(root, 'tuned');
   jobs.push({ op: 'write', source: checkpointDir('tiny'), out: dirs.base, config_name: 'other_config.json' });
   jobs.push({ op: 'write', source: checkpointDir('mlm-tiny'), out: dirs.tuned, ckpt_name: 'model.ckpt-6072', config_name: null });
+  // What the engine refuses by name: a used tensor in a dtype it does not read, a partitioned variable.
+  dirs.float64 = path.join(root, 'float64');
+  dirs.sliced = path.join(root, 'sliced');
+  jobs.push({ op: 'write', source: checkpointDir('tiny'), out: dirs.float64, float64: ['bert/encoder/layer_1/output/LayerNorm/beta'] });
+  jobs.push({ op: 'write', source: checkpointDir('tiny'), out: dirs.sliced, sliced: ['bert/embeddings/word_embeddings'] });
   const results = await runTensorFlow([
     ...jobs,
     { op: 'read', prefix: path.join(root, 'mlm', 'bert_model.ckpt'), names: READ_NAMES },
@@ -253,6 +258,17 @@ describe('damaged checkpoints fail with coded errors', () => {
     await expect(Encoder.load(shortIndex, CPU)).rejects.toMatchObject({ code: 'ERR_MODEL_FORMAT', message: expect.stringContaining('magic number') });
     const garbage = damagedCopy('garbage-index', (d) => fs.writeFileSync(path.join(d, 'bert_model.ckpt.index'), Buffer.alloc(4096, 0x5a)));
     await expect(Encoder.load(garbage, CPU)).rejects.toMatchObject({ code: 'ERR_MODEL_FORMAT' });
+  });
+
+  it('a used tensor in another dtype, and a partitioned variable, are refused by name', async () => {
+    await expect(Encoder.load(dirs.float64, CPU)).rejects.toMatchObject({
+      code: 'ERR_MODEL_FORMAT',
+      message: `${path.join(dirs.float64, 'bert_model.ckpt.index')}: tensor bert/encoder/layer_1/output/LayerNorm/beta has dtype DT_DOUBLE (2); expected DT_FLOAT (1), DT_HALF (19) or DT_BFLOAT16 (14)`,
+    });
+    await expect(Encoder.load(dirs.sliced, CPU)).rejects.toMatchObject({
+      code: 'ERR_MODEL_FORMAT',
+      message: expect.stringContaining('tensor bert/embeddings/word_embeddings is saved in slices (a partitioned variable)'),
+    });
   });
 
   it('a missing shard of a two-shard checkpoint is ERR_MODEL_NOT_FOUND naming it', async () => {

@@ -21,6 +21,10 @@ export interface TfWriteJob {
   shards?: 1 | 2;
   /** also adam_m/adam_v slots, global_step, cls/seq_relationship, output_weights/output_bias, a string tensor */
   extras?: boolean;
+  /** variables written as DT_DOUBLE */
+  float64?: string[];
+  /** variables written as a slice (their first half of rows), as a partitioned variable is */
+  sliced?: string[];
 }
 
 export interface TfWriteResult {

@@ -16,7 +16,8 @@ stdin: {"jobs": [job, ...]}, stdout: {"results": [result, ...]}. Jobs:
       holds what fine-tuned checkpoints hold: adam_m/adam_v slots of every variable, global_step (int64),
       cls/seq_relationship/*, a classifier's output_weights/output_bias, and a string tensor. OUT also gets
       CONFIG_NAME (Google's config: the config.json's BERT fields, no model_type) and vocab.txt, unless config_name
-      is null.
+      is null. Variables named in "float64" are written as DT_DOUBLE; those in "sliced" as the first half of their
+      rows only, a slice of a partitioned variable (SaveV2's shape_and_slices).
       -> {"prefix": OUT/CKPT_NAME, "names": [the variable names written, model tensors only]}
 
   {"op": "read", "prefix": PREFIX, "names": [...]}
@@ -98,9 +99,18 @@ def extras(tensors, hidden):
     return out
 
 
-def save(prefix, tensors):
-    tf.raw_ops.SaveV2(prefix=prefix, tensor_names=[n for n, _ in tensors], shape_and_slices=[''] * len(tensors),
-                      tensors=[t for _, t in tensors])
+def save(prefix, tensors, sliced=()):
+    specs, values = [], []
+    for name, value in tensors:
+        if name in sliced:
+            shape = value.shape.as_list()
+            half = shape[0] // 2
+            specs.append(' '.join(map(str, shape)) + f' 0,{half}' + ':-' * (len(shape) - 1))
+            value = value[:half]
+        else:
+            specs.append('')
+        values.append(value)
+    tf.raw_ops.SaveV2(prefix=prefix, tensor_names=[n for n, _ in tensors], shape_and_slices=specs, tensors=values)
 
 
 def write(job, _models):
@@ -109,17 +119,19 @@ def write(job, _models):
     with open(os.path.join(source, 'config.json')) as f:
         config = json.load(f)
     tensors = model_tensors(source)
+    tensors = [(n, tf.cast(t, tf.float64) if n in job.get('float64', []) else t) for n, t in tensors]
     written = [n for n, _ in tensors]
     if job.get('extras'):
         tensors += extras(tensors, config['hidden_size'])
     prefix = os.path.join(out, job.get('ckpt_name', 'bert_model.ckpt'))
     shards = job.get('shards', 1)
+    sliced = set(job.get('sliced', []))
     if shards == 1:
-        save(prefix, tensors)
+        save(prefix, tensors, sliced)
     else:
         parts = [f'{prefix}_part{i}' for i in range(shards)]
         for i, part in enumerate(parts):
-            save(part, tensors[i::shards])
+            save(part, tensors[i::shards], sliced)
         tf.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=parts, destination_prefix=prefix, delete_old_dirs=False)
     config_name = job.get('config_name', 'bert_config.json')
     if config_name is not None:

@@ -66,7 +66,7 @@ function shardSizes(prefix: string, shards: number): number[] {
   return sizes;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8');
 
 /** Reads `prefix.index` and checks every entry's place in its shard. */
 export function readTensorBundle(prefix: string): TensorBundle {
@@ -85,13 +85,11 @@ export function readTensorBundle(prefix: string): TensorBundle {
     const sizes = shardSizes(prefix, header.numShards);
     const tensors = new Map<string, BundleTensor>();
     for (const { key, value } of entries) {
-      if (key.length === 0) continue;
-      let name: string;
-      try {
-        name = utf8.decode(key);
-      } catch {
-        throw indexFormatError(indexFile, 'has a tensor name that is not valid UTF-8');
-      }
+      // The header; and the slices of partitioned variables, whose keys are binary (OrderedCode, starting with 0)
+      // and which are reached only through their variable's entry.
+      if (key.length === 0 || key[0] === 0) continue;
+      // Names the engine reads are ASCII; another name that is not UTF-8 is only ever skipped.
+      const name = utf8.decode(key);
       const entry = decodeBundleEntry(value, name);
       if (entry.shardId >= header.numShards) {
         throw indexFormatError(indexFile, `tensor ${name} lies in shard ${entry.shardId}, but the checkpoint has ${header.numShards} shard${header.numShards === 1 ? '' : 's'}`);
