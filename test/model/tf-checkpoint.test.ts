@@ -132,6 +132,12 @@ describe('a TensorFlow checkpoint loads as its safetensors twin', () => {
     await withEncoder(dirs.odd, {}, async (encoder) => expect(encoder.heads).toEqual(['pooled']));
   });
 
+  it("loads from the checkpoint's .index file named as the model path", async () => {
+    const fromIndex = await vectorsOf(path.join(dirs.odd, 'bert_model.ckpt.index'));
+    const fromDir = await vectorsOf(dirs.odd);
+    CASES.forEach((c, i) => expect(maxAbsDifference(fromIndex[i], fromDir[i]), c.pooling).toBe(0));
+  });
+
   it('lower-cases a vocab.txt-only directory by default, as bert-as-service does', async () => {
     await withEncoder(dirs.mlm, {}, async (encoder) => {
       expect(encoder.tokenizer.config.doLowerCase).toBe(true);
