@@ -7,13 +7,16 @@ import { inSourceOrder } from './in-source-order.js';
 import { BertEmbedError, fromNativeError } from './errors.js';
 import type { BertModelConfig } from './model/bert-config.js';
 import { describeModel } from './model/model-description.js';
-import { COMPANION_FILES, type ModelFiles } from './model/model-files.js';
+import { COMPANION_FILES, type ModelFiles, type WeightsFormat } from './model/model-files.js';
 import { indexSafetensors } from './model/safetensors-index.js';
 import { exportTfCheckpointAsHuggingFace, writeCompanionFiles } from './model/tf-checkpoint/hf-export.js';
 import { indexTfCheckpoint } from './model/tf-checkpoint/index-checkpoint.js';
 import { type FillMaskCandidate, fillMaskResult, fillMaskRow, maskPositions } from './heads/fill-mask.js';
 import { SCORE_METRICS, type ScoreMetric, type SentenceScore, SentenceScoring } from './heads/masked-lm-scoring.js';
 import { sparseFromDense, type SparseVector } from './heads/sparse-vector.js';
+import { type ClassifierConfig, namesSequenceClassification, readClassifierConfig } from './heads/classifier-config.js';
+import { checkClassifyInputs, checkQueryAndDocuments, type ClassifyInput, encodePair, type PairEncoding } from './heads/pair-inputs.js';
+import { applyCrossEncoderActivation, labelScores, pipelineFunctionFor, type LabelScore, type RerankResult } from './heads/sequence-classification.js';
 import { maskedLmSlotWidth, nativeBinding, type NativeHeadSpec, type NativeLoadSpec, type NativeModelHandle } from './native/binding.js';
 import {
   absoluteLayer,
@@ -89,8 +92,38 @@ export interface MaskedLmRow {
   targets: ArrayLike<number>;
 }
 
-/** What a loaded model can answer: pooled vectors always; the rest with BertForMaskedLM's head. */
-export type HeadName = 'pooled' | 'maskedLm' | 'sparse';
+/** What a loaded model can answer: pooled vectors always; maskedLm and sparse with BertForMaskedLM's head, classification with BertForSequenceClassification's. */
+export type HeadName = 'pooled' | 'maskedLm' | 'sparse' | 'classification';
+
+/** Options of rerank(). */
+export interface RerankOptions {
+  /** keep the best topK documents (default: all) */
+  topK?: number;
+  /** give each result its document (default false) */
+  returnDocuments?: boolean;
+  /** the classifier's logit instead of CrossEncoder's activation of it (default false) */
+  rawScores?: boolean;
+  /** cut query–document pairs longer than maxSeqLen, as CrossEncoder.predict does (default true); false refuses them */
+  truncate?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Options of classify(). */
+export interface ClassifyOptions {
+  /** labels per input, best first (default: all) */
+  topK?: number;
+  /** logits instead of the pipeline's softmax / sigmoid (default false) */
+  rawScores?: boolean;
+  /** cut inputs longer than maxSeqLen (default true); false refuses them */
+  truncate?: boolean;
+  signal?: AbortSignal;
+}
+
+/** One input's labels, best first, and whether maxSeqLen cut it. */
+export interface ClassifyResult {
+  labels: LabelScore[];
+  truncated: boolean;
+}
 
 /** Sentences the scheduler keeps tokenized and waiting: what the length sort chooses among. */
 const TOKENIZE_WINDOW = 4096;
@@ -104,7 +137,7 @@ export interface TokenizedText {
 }
 
 
-function loadSpecFor(files: ModelFiles, config: BertModelConfig, options: ResolvedEncoderOptions, device: string): NativeLoadSpec {
+function loadSpecFor(files: ModelFiles, config: BertModelConfig, options: ResolvedEncoderOptions, device: string, classifier?: ClassifierConfig): NativeLoadSpec {
   const common = {
     path: files.weights.path,
     device,
@@ -116,7 +149,7 @@ function loadSpecFor(files: ModelFiles, config: BertModelConfig, options: Resolv
   const { format, checkpointPrefix } = files.weights;
   if (format === 'torchscript') return { ...common, format };
   if (format === 'tf-checkpoint') return { ...common, format, config, tensors: indexTfCheckpoint(checkpointPrefix!, config, path.basename(files.configJson)) };
-  return { ...common, format, config, tensors: indexSafetensors(files.weights.path, config) };
+  return { ...common, format, config, tensors: indexSafetensors(files.weights.path, config, { classifierLabels: classifier?.labels.length }) };
 }
 
 /** What Encoder.export writes: a Hugging Face directory (from a TensorFlow checkpoint), or a TorchScript model.pt. */
@@ -145,21 +178,32 @@ async function closeHandle(handle: NativeModelHandle): Promise<void> {
   });
 }
 
-async function loadReplicas(files: ModelFiles, config: BertModelConfig, options: ResolvedEncoderOptions): Promise<{ replicas: NativeReplica[]; heads: HeadName[] }> {
+async function loadReplicas(
+  files: ModelFiles,
+  config: BertModelConfig,
+  options: ResolvedEncoderOptions,
+): Promise<{ replicas: NativeReplica[]; heads: HeadName[]; classifier?: ClassifierConfig }> {
+  const classifier = readClassifierConfig(files.configJson, files.configFormat);
+  const specs = replicaDevices(options).map((device) => loadSpecFor(files, config, options, device, classifier));
   const { NativeModel } = nativeBinding();
   const replicas = replicaDevices(options).map((device): NativeReplica => {
     const handle = new NativeModel();
     return { device, handle, encode: (batch) => handle.encode(batch) };
   });
   // Each replica compiles on its own worker thread, so they load side by side.
-  const loads = await Promise.allSettled(replicas.map((r) => r.handle.load(loadSpecFor(files, config, options, r.device))));
+  const loads = await Promise.allSettled(replicas.map((r, i) => r.handle.load(specs[i])));
   const failed = loads.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) {
     await Promise.allSettled(replicas.map((r) => closeHandle(r.handle)));
     throw fromNativeError(failed.reason);
   }
   const maskedLmHead = loads.every((result) => result.status === 'fulfilled' && result.value.maskedLmHead);
-  return { replicas, heads: maskedLmHead ? ['pooled', 'maskedLm', 'sparse'] : ['pooled'] };
+  const heads: HeadName[] = maskedLmHead ? ['pooled', 'maskedLm', 'sparse'] : ['pooled'];
+  // The index selected classifier.* when the file has it; an exported model.pt says so through config.json.
+  const spec = specs[0];
+  const classifierLoaded = spec.format === 'torchscript' ? namesSequenceClassification(files.configJson) : spec.tensors.some((t) => t.name === 'classifier.weight');
+  if (classifier && classifierLoaded) heads.push('classification');
+  return { replicas, heads, classifier: classifierLoaded ? classifier : undefined };
 }
 
 /** The common options of every call: known names only, isTokenized, splitPairs and signal checked. */
@@ -193,10 +237,13 @@ export class Encoder {
   /** tokens a sentence keeps, special tokens included: maxSeqLen, or max_position_embeddings when maxSeqLen is null */
   readonly maxTokens: number;
   readonly modelDir: string;
+  /** the files the weights and the architecture were read from (a TensorFlow checkpoint: its prefix, e.g. …/bert_model.ckpt) */
+  readonly modelFiles: Readonly<{ format: WeightsFormat; weights: string; config: string }>;
   /** what this model answers: 'pooled' (encode), and 'maskedLm' and 'sparse' when it has BertForMaskedLM's head */
   readonly heads: readonly HeadName[];
   readonly #replicas: NativeReplica[];
   readonly #scheduler: BatchScheduler;
+  readonly #classifier: ClassifierConfig | undefined;
   readonly #startedAt = new Date();
   #closing: Promise<void> | undefined;
 
@@ -205,9 +252,11 @@ export class Encoder {
     config: BertModelConfig,
     tokenizer: WordPieceTokenizer,
     options: ResolvedEncoderOptions,
-    { replicas, heads }: { replicas: NativeReplica[]; heads: HeadName[] },
+    { replicas, heads, classifier }: { replicas: NativeReplica[]; heads: HeadName[]; classifier?: ClassifierConfig },
   ) {
     this.modelDir = files.dir;
+    this.modelFiles = Object.freeze({ format: files.weights.format, weights: files.weights.checkpointPrefix ?? files.weights.path, config: files.configJson });
+    this.#classifier = classifier;
     this.heads = Object.freeze(heads);
     this.config = Object.freeze({ ...config });
     this.tokenizer = tokenizer;
@@ -438,6 +487,65 @@ export class Encoder {
   }
 
   /**
+   * Scores each document against the query with a cross-encoder (BertForSequenceClassification with
+   * one label) and returns them best first: scores as sentence-transformers' CrossEncoder.predict
+   * gives them (its activation, sigmoid by default; the logit with rawScores). Pairs longer than
+   * maxSeqLen are cut as CrossEncoder cuts them (longest_first) and marked `truncated`.
+   */
+  async rerank(query: string, documents: string[], options: RerankOptions = {}): Promise<RerankResult[]> {
+    const { callOptions, signal } = readCallOptions('rerank', options, ['topK', 'returnDocuments', 'rawScores', 'truncate', 'signal']);
+    checkQueryAndDocuments(query, documents);
+    const topK = checkInteger('topK', callOptions.topK ?? documents.length, 1);
+    const returnDocuments = callOptions.returnDocuments ?? false;
+    assertBoolean('returnDocuments', returnDocuments);
+    const rawScores = callOptions.rawScores ?? false;
+    assertBoolean('rawScores', rawScores);
+    const truncate = callOptions.truncate ?? true;
+    assertBoolean('truncate', truncate);
+    const classifier = this.#requireClassifierHead('rerank');
+    if (classifier.labels.length !== 1) {
+      throw new BertEmbedError(
+        `rerank needs a cross-encoder (a classifier with one label), but ${this.modelDir} has ${classifier.labels.length} labels (${classifier.labels.join(', ')}): use classify`,
+        'ERR_NO_CLASSIFIER_HEAD',
+      );
+    }
+    if (!rawScores && classifier.unsupportedActivation) {
+      throw new BertEmbedError(`${this.modelDir}'s config.json asks CrossEncoder for activation ${classifier.unsupportedActivation}, which bert-embed-native does not have; pass rawScores: true for the logits`, 'ERR_MODEL_CONFIG');
+    }
+    const docs = [...documents];
+    const pairs = docs.map((document, i) => this.#encodeClassifierInput(query, document, truncate, `documents[${i}]`));
+    const logits = await this.#classifierLogits(pairs, signal);
+    const results = docs.map((document, index): RerankResult => {
+      const score = rawScores ? logits[index] : applyCrossEncoderActivation(logits[index], classifier.crossEncoderActivation);
+      return { index, score, ...(returnDocuments ? { document } : {}), truncated: pairs[index].truncated };
+    });
+    return results.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, topK);
+  }
+
+  /**
+   * Labels of each input (a text, or a [textA, textB] pair) with BertForSequenceClassification's
+   * head, best first: softmax over the labels, or a sigmoid each for multi_label_classification (and
+   * one label), as transformers' text-classification pipeline gives them; logits with rawScores.
+   */
+  async classify(inputs: ClassifyInput[], options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
+    const { callOptions, signal } = readCallOptions('classify', options, ['topK', 'rawScores', 'truncate', 'signal']);
+    checkClassifyInputs(inputs);
+    const classifier = this.#requireClassifierHead('classify');
+    const labelCount = classifier.labels.length;
+    const topK = checkInteger('topK', callOptions.topK ?? labelCount, 1, labelCount);
+    const rawScores = callOptions.rawScores ?? false;
+    assertBoolean('rawScores', rawScores);
+    const truncate = callOptions.truncate ?? true;
+    assertBoolean('truncate', truncate);
+    const encoded = [...inputs].map((input, i) =>
+      typeof input === 'string' ? this.#encodeClassifierInput(input, undefined, truncate, `inputs[${i}]`) : this.#encodeClassifierInput(input[0], input[1], truncate, `inputs[${i}]`),
+    );
+    const logits = await this.#classifierLogits(encoded, signal);
+    const fn = rawScores ? 'none' : pipelineFunctionFor(classifier);
+    return encoded.map((input, row) => ({ labels: labelScores(logits, row * labelCount, classifier.labels, fn, topK), truncated: input.truncated }));
+  }
+
+  /**
    * The masked-LM head on token ids built by the caller (TensorFlow Serving's BERT clients put
    * [MASK] ids in place themselves): for each row, the log-probability of targets[j] at
    * positions[j], 0 for an unused slot (position -1).
@@ -553,6 +661,33 @@ export class Encoder {
         'plain BertModel or sentence-transformers checkpoint. Load a BertForMaskedLM checkpoint, such as bert-base-uncased as Google published it.',
       'ERR_NO_MLM_HEAD',
     );
+  }
+
+  #requireClassifierHead(method: string): ClassifierConfig {
+    if (this.heads.includes('classification') && this.#classifier) return this.#classifier;
+    throw new BertEmbedError(
+      `${method} needs BertForSequenceClassification's head, but ${this.modelDir} has none (no classifier.weight / classifier.bias tensors): ` +
+        'it is not a cross-encoder or sequence classifier. Load a checkpoint saved from BertForSequenceClassification or sentence-transformers\' CrossEncoder.',
+      'ERR_NO_CLASSIFIER_HEAD',
+    );
+  }
+
+  #encodeClassifierInput(first: string, second: string | undefined, truncate: boolean, field: string): PairEncoding {
+    return encodePair(this.tokenizer, first, second, { maxTokens: this.maxTokens, specialTokens: this.options.specialTokens, truncate, field });
+  }
+
+  /** The classifier's logits for encoded inputs, [inputs × labels], through the scheduler like every other call. */
+  #classifierLogits(inputs: PairEncoding[], signal: AbortSignal | undefined): Promise<Float32Array> {
+    inputs.forEach((input, i) => {
+      if (input.encoding.ids.length === 0) throw new RangeError(expectationMessage(`inputs[${i}]`, 'a text with at least one token (specialTokens is false)', ''));
+    });
+    return this.#submitHead({
+      count: inputs.length,
+      tokenize: (start, end) => inputs.slice(start, end).map((input) => input.encoding),
+      head: { kind: 'classification' },
+      rowWidth: this.#classifier!.labels.length,
+      signal,
+    });
   }
 
   #maskId(): number {

@@ -33,6 +33,10 @@ export const ERROR_CODES = {
   ERR_TOO_MANY_INPUTS: { status: 422, meaning: 'more inputs in one request than --max-inputs; 400 on the TF Serving routes' },
   ERR_INPUT_TOO_LONG: { status: 422, meaning: 'an input has more tokens than maxSeqLen and truncation was not asked for' },
   ERR_NO_MLM_HEAD: { status: 422, meaning: 'the call needs BertForMaskedLM\'s head (score, fill-mask, sparse vectors) and the model has none' },
+  ERR_NO_CLASSIFIER_HEAD: {
+    status: 422,
+    meaning: "the call needs BertForSequenceClassification's head (rerank: a cross-encoder with one label; classify) and the model has none",
+  },
   ERR_OVERLOADED: { status: 429, meaning: 'more sentences are waiting than maxQueuedSentences (--max-queued)' },
   ERR_CANCELLED: { status: 499, meaning: 'the call was aborted (an AbortSignal, or the HTTP client hung up)' },
   ERR_CLOSED: { status: null, meaning: 'the encoder is closed; the server answers it as ERR_SHUTTING_DOWN (503)' },

@@ -25,5 +25,11 @@ export type {
   ScoredWord,
   FillMaskCandidate,
   SparseVector,
+  RerankOptions,
+  RerankResult,
+  ClassifyOptions,
+  ClassifyResult,
+  ClassifyInput,
+  LabelScore,
   BertEmbedErrorCode,
 } from './index.js';

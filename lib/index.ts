@@ -7,12 +7,17 @@ export {
   type SparseEncodeOptions,
   type MaskedLmRow,
   type HeadName,
+  type RerankOptions,
+  type ClassifyOptions,
+  type ClassifyResult,
   type ExportOptions,
   type ExportTarget,
 } from './encoder.js';
 export { SCORE_METRICS, type ScoreMetric, type SentenceScore, type ScoredToken, type ScoredWord } from './heads/masked-lm-scoring.js';
 export type { FillMaskCandidate } from './heads/fill-mask.js';
 export type { SparseVector } from './heads/sparse-vector.js';
+export type { RerankResult, LabelScore } from './heads/sequence-classification.js';
+export type { ClassifyInput } from './heads/pair-inputs.js';
 export type { EncoderStatus } from './pool/encoder-status.js';
 export { Embeddings } from './embeddings.js';
 export { BertEmbedError, ERROR_CODES, type BertEmbedErrorCode } from './errors.js';

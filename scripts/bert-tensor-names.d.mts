@@ -21,6 +21,7 @@ export interface BertTensorNames {
   pooler: { dense: ModuleSpec };
   maskedLmHead: { transform: ModuleSpec; layerNorm: ModuleSpec; bias: ModuleSpec };
   maskedLmDecoder: { decoder: ModuleSpec };
+  sequenceClassificationHead: { classifier: ModuleSpec };
   tiedTo: Record<string, string>;
   unusedByMaskedLm: string[];
 }
@@ -56,5 +57,7 @@ export interface BertTensorOptions {
   pooler?: boolean;
   mlmHead?: boolean;
   untiedDecoder?: boolean;
+  /** BertForSequenceClassification's classifier (config.num_labels rows), never prefixed */
+  classifierHead?: boolean;
 }
 export function bertTensors(config: Record<string, unknown>, options?: BertTensorOptions): BertTensor[];

@@ -111,18 +111,19 @@ function moduleTensors(module, name, config, legacyLayerNorm) {
 }
 
 /**
- * Every tensor of a BertModel checkpoint for `config` (config.json's fields), plus BertForMaskedLM's head with mlmHead,
+ * Every tensor of a BertModel checkpoint for `config` (config.json's fields), plus BertForMaskedLM's head with mlmHead
+ * and BertForSequenceClassification's classifier with classifierHead (config.num_labels rows),
  * in the order a checkpoint is written: [{ name (as written), canonical (no prefix, LayerNorm .weight/.bias), shape,
  * kind: 'normal'|'layernorm-weight'|'position-ids', head: one of the cls.* tensors }].
  */
 export function bertTensors(
   config,
-  { prefix = '', legacyLayerNorm = false, includePositionIds = false, pooler = true, mlmHead = false, untiedDecoder = false } = {},
+  { prefix = '', legacyLayerNorm = false, includePositionIds = false, pooler = true, mlmHead = false, untiedDecoder = false, classifierHead = false } = {},
 ) {
   const tensors = [];
-  const add = (module, name = module.name) => {
+  const add = (module, name = module.name, unprefixedHead = false) => {
     for (const t of moduleTensors(module, name, config, legacyLayerNorm)) {
-      const head = isHeadTensor(t.canonical);
+      const head = unprefixedHead || isHeadTensor(t.canonical);
       tensors.push({ name: head ? t.written : prefix + t.written, canonical: t.canonical, shape: t.shape, kind: t.kind, head });
     }
   };
@@ -137,5 +138,7 @@ export function bertTensors(
     for (const module of Object.values(N.maskedLmHead)) add(module);
     if (untiedDecoder) for (const module of Object.values(N.maskedLmDecoder)) add(module);
   }
+  // BertForSequenceClassification's classifier (config.num_labels rows): a head, never prefixed.
+  if (classifierHead) for (const module of Object.values(N.sequenceClassificationHead)) add(module, module.name, true);
   return tensors;
 }

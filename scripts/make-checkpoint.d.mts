@@ -44,6 +44,11 @@ export interface MakeCheckpointOptions {
   untiedDecoder?: boolean;
   /** std of the head's tensors (default: std) */
   headStd?: number;
+  /**
+   * also write BertForSequenceClassification's classifier (classifier.*, never prefixed; the pooler is always written),
+   * architectures: ['BertForSequenceClassification'], id2label / label2id from `labels`, and problem_type when given
+   */
+  classifier?: { labels: string[]; problemType?: string };
 }
 
 export interface MakeCheckpointResult {

@@ -201,8 +201,8 @@ export function createNormalGenerator(seed, stream = '') {
  * Each: { name (as written), canonical (no prefix, .weight/.bias names), shape,
  *         kind: 'normal'|'layernorm-weight'|'position-ids', head: whether it is one of the cls.* tensors }.
  */
-export function planTensors(config, { prefix = '', legacyLayerNorm = false, includePositionIds = false, mlmHead = false, untiedDecoder = false } = {}) {
-  return bertTensors(config, { prefix, legacyLayerNorm, includePositionIds, pooler: true, mlmHead, untiedDecoder });
+export function planTensors(config, { prefix = '', legacyLayerNorm = false, includePositionIds = false, mlmHead = false, untiedDecoder = false, classifierHead = false } = {}) {
+  return bertTensors(config, { prefix, legacyLayerNorm, includePositionIds, pooler: true, mlmHead, untiedDecoder, classifierHead });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -325,6 +325,8 @@ function readJson(p) {
  * @param {boolean} [options.mlmHead=false]  also write BertForMaskedLM's head (cls.*, never prefixed)
  * @param {boolean} [options.untiedDecoder=false] also write cls.predictions.decoder.weight / .bias (implies mlmHead)
  * @param {number} [options.headStd=std]   std of the head's tensors
+ * @param {{labels: string[], problemType?: string}} [options.classifier] also write BertForSequenceClassification's
+ *   classifier (classifier.*, one row per label), with id2label / label2id and problem_type in config.json
  */
 export async function makeCheckpoint(options) {
   const started = performance.now();
@@ -366,6 +368,14 @@ export async function makeCheckpoint(options) {
 
   const config = { ...baseConfig, ...overrides, model_type: 'bert' };
   if (mlmHead) config.architectures = ['BertForMaskedLM'];
+  const classifier = options?.classifier;
+  if (classifier) {
+    if (!Array.isArray(classifier.labels) || classifier.labels.length === 0) throw new Error('makeCheckpoint: classifier.labels must be a non-empty array');
+    config.architectures = ['BertForSequenceClassification'];
+    config.id2label = Object.fromEntries(classifier.labels.map((label, id) => [String(id), label]));
+    config.label2id = Object.fromEntries(classifier.labels.map((label, id) => [label, id]));
+    if (classifier.problemType) config.problem_type = classifier.problemType;
+  }
   // Hugging Face ties the decoder to the word embeddings unless told otherwise (and would then drop or warn about an
   // untied decoder.weight).
   if (untiedDecoder) config.tie_word_embeddings = false;
@@ -407,7 +417,9 @@ export async function makeCheckpoint(options) {
     put(path.join('1_Pooling', 'config.json'), JSON.stringify(pooling, null, 2) + '\n');
   }
 
-  const tensors = planTensors(config, { prefix, legacyLayerNorm, includePositionIds, mlmHead, untiedDecoder });
+  // num_labels is not a config.json field transformers writes (id2label says it), only the classifier's shape.
+  const shapeConfig = classifier ? { ...config, num_labels: classifier.labels.length } : config;
+  const tensors = planTensors(shapeConfig, { prefix, legacyLayerNorm, includePositionIds, mlmHead, untiedDecoder, classifierHead: Boolean(classifier) });
   const finalPath = path.join(outDir, 'model.safetensors');
   const tmpPath = `${finalPath}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   let info;

@@ -282,6 +282,8 @@ export interface WeightsNaming {
 export interface TensorSelection {
   /** also the pooler (pooler.dense.*) when the file has it: an export keeps it, the engine has no use for it */
   pooler?: boolean;
+  /** also BertForSequenceClassification's head (the pooler and classifier.*) when the file has classifier.*: config.json's label count */
+  classifierLabels?: number;
 }
 
 /**
@@ -337,7 +339,10 @@ export function selectBertTensors(
   const optionalGroups: [string, Map<string, ExpectedTensor>, Map<string, ExpectedTensor>][] = [
     ['a masked-LM head', expectedMaskedLmHeadTensors(config), untiedDecoderTensors(config)],
   ];
-  if (selection.pooler) optionalGroups.push(['a pooler', poolerTensors(config), new Map()]);
+  const classifier = selection.classifierLabels !== undefined && (stored.has('classifier.weight') || stored.has('classifier.bias'));
+  // The classification head reads the pooler, so it takes the pooler's tensors with it (once).
+  if (classifier) optionalGroups.push(['a sequence-classification head', classifierHeadTensors(config, selection.classifierLabels!), new Map()]);
+  else if (selection.pooler) optionalGroups.push(['a pooler', poolerTensors(config), new Map()]);
   for (const [what, group, extras] of optionalGroups) {
     const entries = [...group];
     if (!entries.some(([name]) => stored.has(name))) continue;
@@ -357,6 +362,15 @@ function poolerTensors(config: NativeBertConfig): Map<string, ExpectedTensor> {
   return new Map([
     ['pooler.dense.weight', { shape: [h, h], fields: ['hidden_size', 'hidden_size'] }],
     ['pooler.dense.bias', { shape: [h], fields: ['hidden_size'] }],
+  ]);
+}
+
+/** BertForSequenceClassification's head: the pooler, then classifier.* with one row per label. */
+function classifierHeadTensors(config: NativeBertConfig, labels: number): Map<string, ExpectedTensor> {
+  return new Map([
+    ...poolerTensors(config),
+    ['classifier.weight', { shape: [labels, config.hiddenSize], fields: ['num_labels (id2label)', 'hidden_size'] }],
+    ['classifier.bias', { shape: [labels], fields: ['num_labels (id2label)'] }],
   ]);
 }
 

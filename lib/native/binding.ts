@@ -72,7 +72,9 @@ export type NativeHeadSpec =
   /** `slots` scored positions per row; each answers [target logprob, target rank, topK × (id, logprob)] */
   | { kind: 'maskedLm'; slots: number; topK: number }
   /** max over tokens of log(1 + relu(logits)): one vocabulary-wide row per sentence */
-  | { kind: 'sparse' };
+  | { kind: 'sparse' }
+  /** BertForSequenceClassification: tanh(pooler) on [CLS], then the classifier; one row of num_labels logits per sentence */
+  | { kind: 'classification' };
 
 export type NativeHeadKind = NativeHeadSpec['kind'];
 

@@ -9,7 +9,7 @@
 
 namespace bert_embed {
 
-enum class HeadKind { Pooled, MaskedLm, Sparse };
+enum class HeadKind { Pooled, MaskedLm, Sparse, Classification };
 
 HeadKind parseHeadKind(const std::string& name);
 

@@ -14,7 +14,7 @@ int64_t deepestLayerFor(const HeadSpec& head, const BertRunner& runner);
 
 // Runs `head` on a batch's hidden states ([embedding output, layer 1, …], each [B, T, H]) and
 // returns float32 on the CPU: pooled [B, width] (or [B, T', width] for NONE), masked LM
-// [B, slots, maskedLmSlotWidth(topK)], sparse [B, vocab].
+// [B, slots, maskedLmSlotWidth(topK)], sparse [B, vocab], classification logits [B, num_labels].
 // ids and mask are [B, T] on the model's device; lengths are the rows' real token counts.
 torch::Tensor runHead(BertRunner& runner, const std::vector<torch::Tensor>& hiddenStates, const torch::Tensor& ids,
                       const torch::Tensor& mask, const std::vector<int64_t>& lengths, const HeadSpec& head);

@@ -92,6 +92,17 @@ torch::Tensor BertRunner::maskedLmLogits(const torch::Tensor& rows) {
   return packedHead_->decoder->forward(x);
 }
 
+bool BertRunner::hasClassifierHead() const {
+  return !traced_ && module_.hasattr(kClassifierHeadAttribute) && module_.attr(kClassifierHeadAttribute).toBool();
+}
+
+torch::Tensor BertRunner::classifierLogits(const torch::Tensor& clsRows) {
+  // Two small products per batch: plain torch ops, in the dtype the head's weights were given.
+  const auto poolerWeight = module_.attr("pooler_weight").toTensor();
+  auto pooled = torch::linear(clsRows.to(poolerWeight.scalar_type()), poolerWeight, module_.attr("pooler_bias").toTensor()).tanh();
+  return torch::linear(pooled, module_.attr("classifier_weight").toTensor(), module_.attr("classifier_bias").toTensor());
+}
+
 void BertRunner::packMaskedLmHead() {
   const auto activation = linearActivationFor(module_.attr("hidden_act").toStringRef());
   auto decoderWeight = module_.attr(module_.attr("mlm_decoder_tied").toBool() ? "word_embeddings" : "mlm_decoder_weight").toTensor();

@@ -56,6 +56,11 @@ class BertRunner {
   // Vocabulary logits of the masked-LM head for hidden states gathered at chosen positions:
   // [rows, hidden] -> [rows, vocab], in the model's dtype.
   torch::Tensor maskedLmLogits(const torch::Tensor& rows);
+  // Whether the model holds BertForSequenceClassification's pooler and classifier.
+  bool hasClassifierHead() const;
+  // Logits of the sequence-classification head for [CLS] hidden states: [rows, hidden] -> [rows, num_labels]
+  // (tanh(pooler) then the classifier), in the model's dtype.
+  torch::Tensor classifierLogits(const torch::Tensor& clsRows);
   // Encoder layers: the deepest hidden state hiddenStates can return.
   int64_t numLayers() const;
 

@@ -12,6 +12,9 @@ inline constexpr const char* kEngineFormatAttribute = "bert_embed_format";
 inline constexpr int64_t kEngineFormatVersion = 2;
 // Whether the module holds BertForMaskedLM's head.
 inline constexpr const char* kMaskedLmHeadAttribute = "has_mlm_head";
+// Whether the module holds BertForSequenceClassification's head (pooler_* and classifier_* buffers);
+// absent from modules exported before it, which then have none.
+inline constexpr const char* kClassifierHeadAttribute = "has_classifier_head";
 // The TorchScript class of prepacked quantized linear weights (int8_linears).
 inline constexpr const char* kLinearPackedParamsClass = "__torch__.torch.classes.quantized.LinearPackedParamsBase";
 

@@ -17,6 +17,8 @@ export interface CheckpointRecipe {
   mlmHead?: boolean;
   /** also write cls.predictions.decoder.weight / .bias (tie_word_embeddings: false in config.json) */
   untiedDecoder?: boolean;
+  /** also write BertForSequenceClassification's classifier.* (one row per label) and id2label / problem_type */
+  classifier?: { labels: string[]; problemType?: string };
   overrides?: Record<string, unknown>;
 }
 
@@ -74,6 +76,26 @@ export const CHECKPOINTS = {
     std: 0.1,
     mlmHead: true,
     untiedDecoder: true,
+  },
+  // BertForSequenceClassification checkpoints (classifier.* never prefixed; the pooler is always written). Their
+  // reference is transformers' BertForSequenceClassification and sentence-transformers' CrossEncoder
+  // (test/reference/hf_classify.py). A cross-encoder as sentence-transformers saves one: one label, and its activation
+  // in config.json; max_position_embeddings 64 so that truncation is easy to reach.
+  'cross-encoder': {
+    configPath: path.join(sharedModel('bert-tiny'), 'config.json'),
+    seed: 31,
+    std: 0.1,
+    prefix: ENCODER_PREFIX,
+    classifier: { labels: ['LABEL_0'] },
+    overrides: { max_position_embeddings: 64, sentence_transformers: { activation_fn: 'torch.nn.modules.activation.Sigmoid', version: '6.0.1' } },
+  },
+  'classifier-3': {
+    configPath: path.join(sharedModel('bert-tiny'), 'config.json'),
+    seed: 32,
+    std: 0.1,
+    prefix: ENCODER_PREFIX,
+    classifier: { labels: ['contradiction', 'entailment', 'neutral'], problemType: 'single_label_classification' },
+    overrides: { hidden_size: 96, num_attention_heads: 3, num_hidden_layers: 2, intermediate_size: 200, max_position_embeddings: 64 },
   },
 } satisfies Record<string, CheckpointRecipe>;
 
