@@ -13,6 +13,8 @@ import { tokenizeCommand } from './commands/tokenize.js';
 import { benchCommand } from './commands/bench.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
+import { rerankCommand } from './commands/rerank.js';
+import { classifyCommand } from './commands/classify.js';
 import { UsageError } from './usage-error.js';
 import { runStopped, watchStdout } from './run-control.js';
 
@@ -32,13 +34,15 @@ Examples:
   bert-embed tokenize -m ./bert-base-uncased < sentences.txt
   bert-embed score -m ./bert-base-uncased sentences.txt > scores.jsonl
   echo 'Paris is the [MASK] of France.' | bert-embed fill-mask -m ./bert-base-uncased
+  bert-embed rerank -m ./ms-marco-MiniLM-L-6-v2 --query 'how do I bake bread' docs.txt
+  bert-embed classify -m ./nli-model pairs.txt
   bert-embed info -m sentence-transformers/all-MiniLM-L6-v2
   bert-embed export ./all-MiniLM-L6-v2 ./all-MiniLM-L6-v2-ts
   bert-embed bench -m ./all-MiniLM-L6-v2
   bert-embed serve -m ./all-MiniLM-L6-v2 --socket /tmp/bert.sock
   bert-embed status --socket /tmp/bert.sock`,
     );
-  for (const command of [encodeCommand(), tokenizeCommand(), scoreCommand(), fillMaskCommand(), infoCommand(), exportCommand(), benchCommand(), serveCommand(), statusCommand()]) root.addCommand(command);
+  for (const command of [encodeCommand(), tokenizeCommand(), scoreCommand(), fillMaskCommand(), rerankCommand(), classifyCommand(), infoCommand(), exportCommand(), benchCommand(), serveCommand(), statusCommand()]) root.addCommand(command);
   // Every command throws instead of exiting, so that main() picks the exit code.
   const exitOverride = (command: Command): void => {
     command.exitOverride();

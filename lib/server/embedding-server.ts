@@ -22,6 +22,9 @@ import { openAiRoute } from './routes/openai-route.js';
 import { BertAsServiceStatus, type ListeningOn } from './routes/bert-as-service-status.js';
 import type { Route, RouteResult } from './routes/route.js';
 import { scoreRoute } from './routes/score-route.js';
+import { cohereRerankRoute } from './routes/cohere-rerank-route.js';
+import { rerankRoute } from './routes/rerank-route.js';
+import { teiPredictRoute } from './routes/tei-predict-route.js';
 import {
   checkServable,
   modelMetadata,
@@ -65,6 +68,9 @@ const POST_ROUTES: Record<string, Route> = {
   '/score': scoreRoute,
   '/fill-mask': fillMaskRoute,
   '/embed_sparse': embedSparseRoute,
+  '/rerank': rerankRoute,
+  '/predict': teiPredictRoute,
+  '/v1/rerank': cohereRerankRoute,
 };
 const GET_PATHS = ['/health', '/status', '/metrics', '/status/server', '/status/client'];
 /** TensorFlow Serving's family of paths, /v1/models/<name>[/versions/<n>][:predict|/metadata]. */
@@ -240,7 +246,7 @@ export class EmbeddingServer {
       throw new HttpError(
         404,
         'ERR_NOT_FOUND',
-        `no endpoint ${path}; try POST /encode, /embed, /v1/embeddings, /tokenize, /score, /fill-mask, /embed_sparse, ` +
+        `no endpoint ${path}; try POST /encode, /embed, /v1/embeddings, /tokenize, /score, /fill-mask, /embed_sparse, /rerank, /predict, /v1/rerank, ` +
           `/v1/models/${this.#options.modelName}:predict or GET /status, /status/server, /status/client, /health, /metrics, /dashboard, /v1/models/${this.#options.modelName}[/metadata]`,
       );
     }

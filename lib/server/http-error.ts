@@ -31,8 +31,9 @@ export function httpErrorOf(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   const { code, name, message } = error as { code?: string; name?: string; message?: string };
   if (error instanceof TypeError || error instanceof RangeError) return new HttpError(422, 'ERR_VALIDATION', message ?? String(error));
-  // The model cannot answer this endpoint at all (a plain BertModel asked for the masked-LM head).
-  if (code === 'ERR_NO_MLM_HEAD') return new HttpError(422, code, message!);
+  // The model cannot answer this endpoint at all (a plain BertModel asked for the masked-LM or classification head),
+  // or an input too long for it without truncation.
+  if (code === 'ERR_NO_MLM_HEAD' || code === 'ERR_NO_CLASSIFIER_HEAD' || code === 'ERR_INPUT_TOO_LONG') return new HttpError(422, code, message!);
   // Other requests fill the queue now; this one fits on its own (routes refuse larger ones with 413 first).
   if (code === 'ERR_OVERLOADED') return new HttpError(429, code, message!, { headers: { 'retry-after': '1' } });
   if (code === 'ERR_CLOSED') return new HttpError(503, 'ERR_SHUTTING_DOWN', 'the server is shutting down');
