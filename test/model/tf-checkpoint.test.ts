@@ -198,6 +198,13 @@ describe('export to a Hugging Face directory', () => {
     ours.forEach((sentence, i) => sentence.tokens.forEach((token, j) => expect(Math.abs(token.logprob - theirs[i].logprobs[j])).toBeLessThan(1e-4)));
   });
 
+  it('writes the lower-casing the load decided: cased with casedTokenization', async () => {
+    const out = path.join(root, 'odd-cased-hf');
+    await Encoder.export(dirs.odd, out, { casedTokenization: true });
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'tokenizer_config.json'), 'utf8'))).toMatchObject({ do_lower_case: false, strip_accents: false });
+    await withEncoder(out, {}, async (encoder) => expect(encoder.tokenize(['Hello'])[0].tokens).not.toEqual(encoder.tokenize(['hello'])[0].tokens));
+  });
+
   it('exports to TorchScript on request, which loads with the same vectors', async () => {
     const out = path.join(root, 'odd-ts');
     expect(await Encoder.export(dirs.odd, out, { to: 'torchscript' })).toBe(path.join(out, 'model.pt'));
