@@ -150,7 +150,7 @@ export const MODEL_FILE_OPTIONS = [
     flag: { spec: '--tuned-model-dir <dir>', value: { kind: 'text' } },
     type: 'directory path',
     defaultText: 'none',
-    help: 'a fine-tuned TensorFlow checkpoint: its checkpoint and config are read from here, the vocabulary from the model directory',
+    help: "a fine-tuned TensorFlow checkpoint's directory: the checkpoint is read from here, the config and the vocabulary from the model directory (as bert-as-service's graph.py)",
     check: (value) => checkPathText('tunedModelDir', value),
   },
   {
