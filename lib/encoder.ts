@@ -14,7 +14,7 @@ import { indexTfCheckpoint } from './model/tf-checkpoint/index-checkpoint.js';
 import { type FillMaskCandidate, fillMaskResult, fillMaskRow, maskPositions } from './heads/fill-mask.js';
 import { SCORE_METRICS, type ScoreMetric, type SentenceScore, SentenceScoring } from './heads/masked-lm-scoring.js';
 import { sparseFromDense, type SparseVector } from './heads/sparse-vector.js';
-import { type ClassifierConfig, namesSequenceClassification, readClassifierConfig } from './heads/classifier-config.js';
+import { type ClassifierConfig, classifierSettings, namesSequenceClassification } from './heads/classifier-config.js';
 import { checkClassifyInputs, checkQueryAndDocuments, type ClassifyInput, encodePair, type PairEncoding } from './heads/pair-inputs.js';
 import { applyCrossEncoderActivation, labelScores, pipelineFunctionFor, type LabelScore, type RerankResult } from './heads/sequence-classification.js';
 import { maskedLmSlotWidth, nativeBinding, type NativeHeadSpec, type NativeLoadSpec, type NativeModelHandle } from './native/binding.js';
@@ -182,8 +182,8 @@ async function loadReplicas(
   files: ModelFiles,
   config: BertModelConfig,
   options: ResolvedEncoderOptions,
-): Promise<{ replicas: NativeReplica[]; heads: HeadName[]; classifier?: ClassifierConfig }> {
-  const classifier = readClassifierConfig(files.configJson, files.configFormat);
+): Promise<{ replicas: NativeReplica[]; heads: HeadName[]; classifier?: ClassifierConfig; classifierError?: BertEmbedError }> {
+  const { classifier, error: classifierError } = classifierSettings(files.configJson, files.configFormat);
   const specs = replicaDevices(options).map((device) => loadSpecFor(files, config, options, device, classifier));
   const { NativeModel } = nativeBinding();
   const replicas = replicaDevices(options).map((device): NativeReplica => {
@@ -203,7 +203,7 @@ async function loadReplicas(
   const spec = specs[0];
   const classifierLoaded = spec.format === 'torchscript' ? namesSequenceClassification(files.configJson) : spec.tensors.some((t) => t.name === 'classifier.weight');
   if (classifier && classifierLoaded) heads.push('classification');
-  return { replicas, heads, classifier: classifierLoaded ? classifier : undefined };
+  return { replicas, heads, classifier: classifierLoaded ? classifier : undefined, classifierError };
 }
 
 /** The common options of every call: known names only, isTokenized, splitPairs and signal checked. */
@@ -244,6 +244,8 @@ export class Encoder {
   readonly #replicas: NativeReplica[];
   readonly #scheduler: BatchScheduler;
   readonly #classifier: ClassifierConfig | undefined;
+  /** config.json's classification fields are invalid: what rerank and classify answer */
+  readonly #classifierError: BertEmbedError | undefined;
   readonly #startedAt = new Date();
   #closing: Promise<void> | undefined;
 
@@ -252,11 +254,12 @@ export class Encoder {
     config: BertModelConfig,
     tokenizer: WordPieceTokenizer,
     options: ResolvedEncoderOptions,
-    { replicas, heads, classifier }: { replicas: NativeReplica[]; heads: HeadName[]; classifier?: ClassifierConfig },
+    { replicas, heads, classifier, classifierError }: { replicas: NativeReplica[]; heads: HeadName[]; classifier?: ClassifierConfig; classifierError?: BertEmbedError },
   ) {
     this.modelDir = files.dir;
     this.modelFiles = Object.freeze({ format: files.weights.format, weights: files.weights.checkpointPrefix ?? files.weights.path, config: files.configJson });
     this.#classifier = classifier;
+    this.#classifierError = classifierError;
     this.heads = Object.freeze(heads);
     this.config = Object.freeze({ ...config });
     this.tokenizer = tokenizer;
@@ -665,6 +668,7 @@ export class Encoder {
 
   #requireClassifierHead(method: string): ClassifierConfig {
     if (this.heads.includes('classification') && this.#classifier) return this.#classifier;
+    if (this.#classifierError) throw this.#classifierError;
     throw new BertEmbedError(
       `${method} needs BertForSequenceClassification's head, but ${this.modelDir} has none (no classifier.weight / classifier.bias tensors): ` +
         'it is not a cross-encoder or sequence classifier. Load a checkpoint saved from BertForSequenceClassification or sentence-transformers\' CrossEncoder.',

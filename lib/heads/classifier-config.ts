@@ -103,6 +103,19 @@ export function readClassifierConfig(file: string, format: 'huggingface' | 'goog
   return { labels, problemType: problemType as ProblemType | undefined, ...readActivation(file, fields, labels.length) };
 }
 
+/**
+ * readClassifierConfig, with an invalid classification field kept as the error rather than thrown: a model loads for
+ * everything else, and rerank / classify answer with the error (the fields are theirs alone).
+ */
+export function classifierSettings(file: string, format: 'huggingface' | 'google'): { classifier?: ClassifierConfig; error?: BertEmbedError } {
+  try {
+    return { classifier: readClassifierConfig(file, format) };
+  } catch (error) {
+    if (error instanceof BertEmbedError && error.code === 'ERR_MODEL_CONFIG') return { error };
+    throw error;
+  }
+}
+
 /** Whether config.json names BertForSequenceClassification (an exported model.pt's head, which the index cannot see). */
 export function namesSequenceClassification(file: string): boolean {
   const raw = readModelJsonFile(file) as { architectures?: unknown };

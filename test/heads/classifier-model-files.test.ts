@@ -1,7 +1,8 @@
 /**
- * A classifier checkpoint is untrusted like any model file: a head with a tensor missing, a classifier whose rows
- * disagree with config.json's labels, or labels that are not 0…n-1 are refused at load with a coded error naming
- * the file and the field, never half-loaded.
+ * A classifier checkpoint is untrusted like any model file: a head with a tensor missing or a classifier whose rows
+ * disagree with config.json's labels is refused at load with a coded error naming the file and the tensor, never
+ * half-loaded; invalid classification fields of config.json (labels that are not 0…n-1, …) leave the model to
+ * embed, and rerank / classify answer the error naming the field.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -52,9 +53,17 @@ describe('classifier checkpoints that cannot load', () => {
     ['num_labels against id2label', { num_labels: 5 }, /num_labels 5 disagrees/],
     ['an unknown problem_type', { problem_type: 'ranking' }, /problem_type/],
     ['an activation_fn that is not a string', { sentence_transformers: { activation_fn: 3 } }, /activation_fn/],
-  ])('config.json with %s: ERR_MODEL_CONFIG naming the field', async (_, fields, message) => {
+  ])('config.json with %s: the model loads for encode, classify and rerank answer ERR_MODEL_CONFIG naming the field', async (_, fields, message) => {
     const dir = copy((d) => editConfig(d, (config) => Object.assign(config, fields)));
-    await expect(Encoder.load(dir)).rejects.toMatchObject({ code: 'ERR_MODEL_CONFIG', message: expect.stringMatching(message) });
+    const encoder = await Encoder.load(dir);
+    try {
+      expect(encoder.heads).not.toContain('classification');
+      expect((await encoder.encode(['still embeds'])).shape).toEqual([1, 96]);
+      await expect(encoder.classify(['x'])).rejects.toMatchObject({ code: 'ERR_MODEL_CONFIG', message: expect.stringMatching(message) });
+      await expect(encoder.rerank('q', ['d'])).rejects.toMatchObject({ code: 'ERR_MODEL_CONFIG', message: expect.stringMatching(message) });
+    } finally {
+      await encoder.close();
+    }
   });
 
   it('an activation CrossEncoder would import that the engine lacks: rerank says so by name, raw scores still answer', async () => {
