@@ -45,6 +45,28 @@ function expectSameVectors(actual: number[][], expected: number[][]): void {
   actual.forEach((vector, i) => vector.forEach((value, j) => expect(Math.abs(value - expected[i][j])).toBeLessThanOrEqual(1e-5)));
 }
 
+describe('bert-embed info on a bert-as-service model directory', () => {
+  it('tells the heads, the bytes of the index and its shards, and takes the model-file flags', async () => {
+    const info = async (args: string[]) => {
+      const result = await runCli(['info', '--json', ...args]);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      return JSON.parse(result.stdout.toString());
+    };
+    const mlm = await info(['-m', tf]);
+    expect(mlm.heads).toEqual(['pooled', 'maskedLm', 'sparse']);
+    expect(mlm.weights.format).toBe('tf-checkpoint');
+    const files = fs.readdirSync(tf).filter((name) => name.startsWith('bert_model.ckpt.'));
+    expect(mlm.weights.bytes).toBe(files.reduce((sum, name) => sum + fs.statSync(path.join(tf, name)).size, 0));
+    expect(mlm.weights.parameters).toBeGreaterThan(0);
+    const plain = await info(['-m', base, '--config-name', 'my_config.json']);
+    expect(plain.heads).toEqual(['pooled']);
+    const fineTuned = await info(['-m', base, '--config-name', 'my_config.json', '--tuned-model-dir', tuned, '--ckpt-name', 'model.ckpt-6072']);
+    expect(fineTuned.heads).toEqual(['pooled', 'maskedLm', 'sparse']);
+    expect(fineTuned.weights.file).toBe(path.join(tuned, 'model.ckpt-6072.index'));
+  });
+});
+
 describe('bert-embed export of a bert-as-service model directory', () => {
   it('writes a Hugging Face directory by default, which encodes as the TensorFlow directory does', async () => {
     const out = path.join(root, 'mlm-hf');

@@ -3,24 +3,47 @@
  * exception: only loading it tells whether it holds the masked-LM head).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { Encoder, type HeadName } from '../../encoder.js';
 import { describeModel, type ModelDescription } from '../../model/model-description.js';
 import { libtorchInfo } from '../../native/libtorch-info.js';
 import { indexSafetensors, safetensorsElementCount } from '../../model/safetensors-index.js';
-import { addModelFlags, resolveModelDir } from '../encoder-flags.js';
+import { addEncoderFlags, addModelFlags, asFlagError, encoderOptionsFrom, resolveModelDir, type EncoderFlagValues } from '../encoder-flags.js';
+import { indexTfCheckpoint } from '../../model/tf-checkpoint/index-checkpoint.js';
+import type { NativeTensorLocation } from '../../native/binding.js';
+import { MODEL_FILE_OPTIONS } from '../../option-declarations.js';
+import type { EncoderOptions } from '../../options.js';
 
 /**
- * What the model answers once loaded, as Encoder.heads says it. A safetensors checkpoint tells from
- * its header: the head's tensors are indexed (and a partial head refused) exactly as a load does.
- * A TorchScript file is loaded once, on the CPU.
+ * The tensors a load would read, as it indexes them (a partial head refused the same way): from a
+ * safetensors header or a TensorFlow checkpoint's index; undefined for TorchScript.
  */
-async function headsOf(modelDir: string, { files, config }: ModelDescription): Promise<HeadName[]> {
-  if (files.weights.format === 'safetensors') {
-    const hasHead = indexSafetensors(files.weights.path, config).some((tensor) => tensor.name.startsWith('cls.predictions.'));
+function tensorsOf({ files, config }: ModelDescription): NativeTensorLocation[] | undefined {
+  if (files.weights.format === 'safetensors') return indexSafetensors(files.weights.path, config);
+  if (files.weights.format === 'tf-checkpoint') return indexTfCheckpoint(files.weights.checkpointPrefix!, config, path.basename(files.configJson));
+  return undefined;
+}
+
+/** Bytes and parameters of the weights: every file that holds them (a checkpoint's data shards). */
+function weightsOf({ files }: ModelDescription, tensors: NativeTensorLocation[] | undefined): { bytes: number; parameters?: number } {
+  if (files.weights.format === 'safetensors') return { bytes: fs.statSync(files.weights.path).size, parameters: safetensorsElementCount(files.weights.path) };
+  if (!tensors) return { bytes: fs.statSync(files.weights.path).size };
+  const shards = new Set(tensors.map((tensor) => tensor.file));
+  const bytes = [files.weights.path, ...shards].reduce((sum, file) => sum + fs.statSync(file).size, 0);
+  return { bytes, parameters: tensors.reduce((sum, tensor) => sum + tensor.shape.reduce((a, b) => a * b, 1), 0) };
+}
+
+/**
+ * What the model answers once loaded, as Encoder.heads says it. Indexed tensors tell without
+ * loading; a TorchScript file is loaded once, on the CPU.
+ */
+async function headsOf(modelDir: string, tensors: NativeTensorLocation[] | undefined, fileOptions: EncoderOptions): Promise<HeadName[]> {
+  if (tensors) {
+    const hasHead = tensors.some((tensor) => tensor.name.startsWith('cls.predictions.'));
     return hasHead ? ['pooled', 'maskedLm', 'sparse'] : ['pooled'];
   }
-  const encoder = await Encoder.load(modelDir, { device: 'cpu', workers: 1, threads: 1 });
+  const encoder = await Encoder.load(modelDir, { ...fileOptions, device: 'cpu', workers: 1, threads: 1 });
   try {
     return [...encoder.heads];
   } finally {
@@ -31,18 +54,26 @@ async function headsOf(modelDir: string, { files, config }: ModelDescription): P
 export function infoCommand(): Command {
   const command = new Command('info').description('show a model: heads (pooled, masked LM), architecture, sizes, vocabulary, tokenizer settings, default pooling, devices');
   addModelFlags(command);
+  addEncoderFlags(command, { only: MODEL_FILE_OPTIONS.map((option) => option.name) });
   return command
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  bert-embed info -m ./all-MiniLM-L6-v2\n  bert-embed info -m sentence-transformers/all-MiniLM-L6-v2 --json')
-    .action(async (flags: { model: string; revision: string; quiet?: boolean; json?: boolean }) => {
+    .action(async (flags: EncoderFlagValues & { model: string; revision: string; quiet?: boolean; json?: boolean }) => {
       const modelDir = await resolveModelDir(flags);
-      const description = describeModel(modelDir);
+      const fileOptions = encoderOptionsFrom(flags);
+      let description: ModelDescription;
+      try {
+        description = describeModel(modelDir, fileOptions);
+      } catch (error) {
+        throw asFlagError(error);
+      }
       const { files, config, options, tokenizer } = description;
       const torch = libtorchInfo();
+      const tensors = tensorsOf(description);
       const info = {
         model: files.dir,
-        heads: await headsOf(modelDir, description),
-        weights: { format: files.weights.format, file: files.weights.path, bytes: fs.statSync(files.weights.path).size, parameters: files.weights.format === 'safetensors' ? safetensorsElementCount(files.weights.path) : undefined },
+        heads: await headsOf(modelDir, tensors, fileOptions),
+        weights: { format: files.weights.format, file: files.weights.path, ...weightsOf(description, tensors) },
         architecture: {
           layers: config.numLayers,
           hiddenSize: config.hiddenSize,
