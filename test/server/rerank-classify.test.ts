@@ -75,6 +75,7 @@ describe('POST /rerank (text-embeddings-inference)', () => {
     const long = await post(crossEncoderSocket, '/rerank', { query: QUERY, texts: DOCUMENTS });
     expect(long.status).toBe(422);
     expect(long.json().code).toBe('ERR_INPUT_TOO_LONG');
+    expect(long.json().error).toMatch(/^texts\[\d\] has \d+ tokens, more than maxSeqLen 24; send "truncate": true/);
   });
 
   it('bad bodies are 422s naming the field', async () => {
