@@ -66,3 +66,15 @@ describe('bert-embed classify', () => {
     expect(jsonLines(result.stdout)).toEqual(expected.map(({ labels, truncated }, i) => ({ line: i + 1, labels, truncated })));
   });
 });
+
+describe('bert-embed info', () => {
+  it('lists the classification head and the labels, as Encoder.heads says', async () => {
+    const result = await runCli(['info', '-m', checkpointDir('classifier-3'), '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const info = JSON.parse(result.stdout.toString()) as { heads: string[]; labels: string[] };
+    expect(info.heads).toEqual([...classifier.heads]);
+    expect(info.labels).toEqual(['contradiction', 'entailment', 'neutral']);
+    const plain = JSON.parse((await runCli(['info', '-m', checkpointDir('tiny'), '--json'])).stdout.toString()) as { heads: string[]; labels?: string[] };
+    expect([plain.heads, plain.labels]).toEqual([['pooled'], undefined]);
+  });
+});

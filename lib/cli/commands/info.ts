@@ -11,6 +11,7 @@ import { libtorchInfo } from '../../native/libtorch-info.js';
 import { indexSafetensors, safetensorsElementCount } from '../../model/safetensors-index.js';
 import { addEncoderFlags, addModelFlags, asFlagError, encoderOptionsFrom, resolveModelDir, type EncoderFlagValues } from '../encoder-flags.js';
 import { indexTfCheckpoint } from '../../model/tf-checkpoint/index-checkpoint.js';
+import { classifierSettings } from '../../heads/classifier-config.js';
 import type { NativeTensorLocation } from '../../native/binding.js';
 import { MODEL_FILE_OPTIONS } from '../../option-declarations.js';
 import type { EncoderOptions } from '../../options.js';
@@ -19,8 +20,8 @@ import type { EncoderOptions } from '../../options.js';
  * The tensors a load would read, as it indexes them (a partial head refused the same way): from a
  * safetensors header or a TensorFlow checkpoint's index; undefined for TorchScript.
  */
-function tensorsOf({ files, config }: ModelDescription): NativeTensorLocation[] | undefined {
-  if (files.weights.format === 'safetensors') return indexSafetensors(files.weights.path, config);
+function tensorsOf({ files, config }: ModelDescription, classifierLabels: number | undefined): NativeTensorLocation[] | undefined {
+  if (files.weights.format === 'safetensors') return indexSafetensors(files.weights.path, config, { classifierLabels });
   if (files.weights.format === 'tf-checkpoint') return indexTfCheckpoint(files.weights.checkpointPrefix!, config, path.basename(files.configJson));
   return undefined;
 }
@@ -41,7 +42,9 @@ function weightsOf({ files }: ModelDescription, tensors: NativeTensorLocation[] 
 async function headsOf(modelDir: string, tensors: NativeTensorLocation[] | undefined, fileOptions: EncoderOptions): Promise<HeadName[]> {
   if (tensors) {
     const hasHead = tensors.some((tensor) => tensor.name.startsWith('cls.predictions.'));
-    return hasHead ? ['pooled', 'maskedLm', 'sparse'] : ['pooled'];
+    const heads: HeadName[] = hasHead ? ['pooled', 'maskedLm', 'sparse'] : ['pooled'];
+    if (tensors.some((tensor) => tensor.name === 'classifier.weight')) heads.push('classification');
+    return heads;
   }
   const encoder = await Encoder.load(modelDir, { ...fileOptions, device: 'cpu', workers: 1, threads: 1 });
   try {
@@ -52,7 +55,7 @@ async function headsOf(modelDir: string, tensors: NativeTensorLocation[] | undef
 }
 
 export function infoCommand(): Command {
-  const command = new Command('info').description('show a model: heads (pooled, masked LM), architecture, sizes, vocabulary, tokenizer settings, default pooling, devices');
+  const command = new Command('info').description('show a model: heads (pooled, masked LM, classification), architecture, sizes, vocabulary, tokenizer settings, default pooling, devices');
   addModelFlags(command);
   addEncoderFlags(command, { only: MODEL_FILE_OPTIONS.map((option) => option.name) });
   return command
@@ -69,10 +72,14 @@ export function infoCommand(): Command {
       }
       const { files, config, options, tokenizer } = description;
       const torch = libtorchInfo();
-      const tensors = tensorsOf(description);
+      const { classifier } = classifierSettings(files.configJson, files.configFormat);
+      const tensors = tensorsOf(description, classifier?.labels.length);
+      const heads = await headsOf(modelDir, tensors, fileOptions);
       const info = {
         model: files.dir,
-        heads: await headsOf(modelDir, tensors, fileOptions),
+        heads,
+        // a sequence classifier's labels in id order (id2label)
+        ...(heads.includes('classification') && classifier ? { labels: classifier.labels } : {}),
         weights: { format: files.weights.format, file: files.weights.path, ...weightsOf(description, tensors) },
         architecture: {
           layers: config.numLayers,
