@@ -9,6 +9,7 @@ import { Encoder } from '../../lib/index.js';
 import { BIN } from '../cli/run-cli.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
 import { makeFixtureDir, removeFixtureDir } from '../reference/helpers.js';
+import { expectClose } from '../helpers/expect-close.js';
 import { request } from './harness.js';
 
 const MAX_SEQ_LEN = 24;
@@ -42,6 +43,7 @@ async function serve(model: string, name: string): Promise<string> {
 
 const post = (socket: string, urlPath: string, body: unknown) => request(socket, 'POST', urlPath, JSON.stringify(body));
 
+
 beforeAll(async () => {
   dir = makeFixtureDir('rerank-server');
   [crossEncoderSocket, classifierSocket, plainSocket, crossEncoder, classifier] = await Promise.all([
@@ -65,13 +67,13 @@ describe('POST /rerank (text-embeddings-inference)', () => {
     const response = await post(crossEncoderSocket, '/rerank', { query: QUERY, texts: DOCUMENTS, truncate: true, return_text: true });
     expect(response.status).toBe(200);
     const expected = await crossEncoder.rerank(QUERY, DOCUMENTS, { returnDocuments: true });
-    expect(response.json()).toEqual(expected.map(({ index, score, document }) => ({ index, score, text: document })));
+    expectClose(response.json(), expected.map(({ index, score, document }) => ({ index, score, text: document })));
   });
 
   it('raw_scores gives the logits; without truncate a long pair is a 422', async () => {
     const raw = await post(crossEncoderSocket, '/rerank', { query: QUERY, texts: DOCUMENTS, truncate: true, raw_scores: true });
     const expected = await crossEncoder.rerank(QUERY, DOCUMENTS, { rawScores: true });
-    expect(raw.json()).toEqual(expected.map(({ index, score }) => ({ index, score })));
+    expectClose(raw.json(), expected.map(({ index, score }) => ({ index, score })));
     const long = await post(crossEncoderSocket, '/rerank', { query: QUERY, texts: DOCUMENTS });
     expect(long.status).toBe(422);
     expect(long.json().code).toBe('ERR_INPUT_TOO_LONG');
@@ -97,7 +99,7 @@ describe('POST /v1/rerank (Cohere / Jina shape)', () => {
     const response = await post(crossEncoderSocket, '/v1/rerank', { model: 'my-reranker', query: QUERY, documents: [DOCUMENTS[0], { text: DOCUMENTS[1] }, ...DOCUMENTS.slice(2)], top_n: 2, return_documents: true });
     expect(response.status).toBe(200);
     const expected = await crossEncoder.rerank(QUERY, DOCUMENTS, { topK: 2 });
-    expect(response.json()).toEqual({
+    expectClose(response.json(), {
       model: 'my-reranker',
       results: expected.map(({ index, score }) => ({ index, relevance_score: score, document: { text: DOCUMENTS[index] } })),
     });
@@ -121,13 +123,13 @@ describe('POST /predict (text-embeddings-inference)', () => {
     const expected = await classifier.classify(inputs);
     const one = await post(classifierSocket, '/predict', { inputs: inputs[0] });
     expect(one.status).toBe(200);
-    expect(one.json()).toEqual(expected[0].labels);
+    expectClose(one.json(), expected[0].labels);
     const pair = await post(classifierSocket, '/predict', { inputs: inputs[1] });
-    expect(pair.json()).toEqual(expected[1].labels);
+    expectClose(pair.json(), expected[1].labels);
     const list = await post(classifierSocket, '/predict', { inputs });
-    expect(list.json()).toEqual(expected.map((r) => r.labels));
+    expectClose(list.json(), expected.map((r) => r.labels));
     const raw = await post(classifierSocket, '/predict', { inputs, raw_scores: true });
-    expect(raw.json()).toEqual((await classifier.classify(inputs, { rawScores: true })).map((r) => r.labels));
+    expectClose(raw.json(), (await classifier.classify(inputs, { rawScores: true })).map((r) => r.labels));
   });
 
   it('/rerank on a three-label classifier and any of them on a plain BertModel: 422 ERR_NO_CLASSIFIER_HEAD', async () => {
