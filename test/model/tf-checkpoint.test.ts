@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Encoder, type EncoderOptions } from '../../lib/index.js';
+import { EmbeddingServer, Encoder, type EncoderOptions } from '../../lib/index.js';
 import { indexTfCheckpoint } from '../../lib/model/tf-checkpoint/index-checkpoint.js';
 import { readBertConfig } from '../../lib/model/bert-config.js';
 import { checkpointDir, type CheckpointName } from '../helpers/checkpoints.js';
@@ -19,6 +19,7 @@ import { runHfMlmAsync } from '../reference/hf-mlm.js';
 import { makeFixtureDir, removeFixtureDir } from '../reference/helpers.js';
 import { openSafetensors } from '../reference/safetensors-reader.js';
 import { runTensorFlow, type TfTensor, type TfWriteJob } from '../reference/tf-checkpoint.js';
+import { request } from '../server/harness.js';
 
 const TEXTS = [
   'The quick brown fox jumps over the lazy dog.',
@@ -222,6 +223,25 @@ describe("bert-as-service's tuned_model_dir, ckpt_name and config_name", () => {
     const base = await vectorsOf(dirs.base, { configName: 'other_config.json' });
     const tiny = await vectorsOf(checkpointDir('tiny'));
     CASES.forEach((c, i) => expect(maxAbsDifference(base[i], tiny[i]), c.pooling).toBeLessThanOrEqual(1e-5));
+  });
+
+  it("are what the server's GET /status/server reports (bert-as-service's keys), and Encoder.modelFiles names", async () => {
+    const options = { ...CPU, tunedModelDir: dirs.tuned, ckptName: 'model.ckpt-6072', configName: 'other_config.json' };
+    const encoder = await Encoder.load(dirs.base, options);
+    const server = new EmbeddingServer({ maxBodyBytes: 1 << 20, maxInputs: 8, modelName: 'tuned' });
+    const socket = path.join(dirs.base, '..', 'status.sock');
+    try {
+      expect(encoder.modelFiles).toEqual({ format: 'tf-checkpoint', weights: path.join(dirs.tuned, 'model.ckpt-6072'), config: path.join(dirs.base, 'other_config.json') });
+      await server.listenOnSocket(socket);
+      server.setEncoder(encoder);
+      const status = (await request(socket, 'GET', '/status/server')).json();
+      expect(status).toMatchObject({ model_dir: dirs.base, tuned_model_dir: dirs.tuned, ckpt_name: 'model.ckpt-6072', config_name: 'other_config.json' });
+    } finally {
+      await server.shutdown();
+    }
+    const plain = await Encoder.load(checkpointDir('tiny'), CPU);
+    expect(plain.modelFiles.format).toBe('safetensors');
+    await plain.close();
   });
 
   it('name what is missing: the config under its default name, the checkpoint in the tuned directory', async () => {

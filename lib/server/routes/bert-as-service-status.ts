@@ -62,10 +62,8 @@ export class BertAsServiceStatus {
     return {
       // bert-as-service's arguments
       model_dir: encoder.modelDir,
-      // the TensorFlow checkpoint's files: the encoder does not report which it loaded
-      tuned_model_dir: null,
-      ckpt_name: null,
-      config_name: null,
+      // the TensorFlow checkpoint's files (null for other formats, as these flags do not apply to them)
+      ...checkpointFiles(encoder),
       max_seq_len: options.maxSeqLen,
       do_lower_case: !options.casedTokenization && encoder.tokenizer.config.doLowerCase,
       pooling_layer: [...options.layers],
@@ -119,4 +117,12 @@ export class BertAsServiceStatus {
       timeout: -1,
     };
   }
+}
+
+/** bert-as-service's tuned_model_dir, ckpt_name and config_name of a TensorFlow checkpoint the encoder loaded. */
+function checkpointFiles(encoder: Encoder): { tuned_model_dir: string | null; ckpt_name: string | null; config_name: string | null } {
+  const { format, weights, config } = encoder.modelFiles;
+  if (format !== 'tf-checkpoint') return { tuned_model_dir: null, ckpt_name: null, config_name: null };
+  const weightsDir = path.dirname(weights);
+  return { tuned_model_dir: weightsDir === encoder.modelDir ? null : weightsDir, ckpt_name: path.basename(weights), config_name: path.basename(config) };
 }
