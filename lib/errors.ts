@@ -17,7 +17,7 @@ export const ERROR_CODES = {
     status: null,
     meaning: 'config.json, a tokenizer file (vocab.txt, tokenizer.json, tokenizer_config.json) or a sentence-transformers file is invalid, unsupported, or disagrees with the others',
   },
-  ERR_MODEL_FORMAT: { status: null, meaning: 'the weights file is malformed: a safetensors header, a TensorFlow checkpoint's index or a data shard whose CRC-32C fails (the message names the tensor and the file), tensor shapes that disagree with the config, a model.pt that is not a TorchScript archive' },
+  ERR_MODEL_FORMAT: { status: null, meaning: 'the weights file is malformed: a safetensors header, the index of a TensorFlow checkpoint or a data shard whose CRC-32C fails (the message names the tensor and the file), tensor shapes that disagree with the config, a model.pt that is not a TorchScript archive' },
   ERR_MODEL_NON_FINITE: { status: null, meaning: 'a weight tensor holds NaN or infinite values (the message names the tensor)' },
   ERR_MODEL_LOAD: { status: null, meaning: 'a model file exists but cannot be read: a directory where a file belongs, a symbolic-link loop, no permission' },
   ERR_UNSAFE_FORMAT: { status: null, meaning: 'the weights are a Python pickle (pytorch_model.bin), which is refused: convert it to safetensors' },
