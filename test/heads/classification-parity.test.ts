@@ -139,6 +139,19 @@ describe('cross-encoder (one label) against CrossEncoder.predict and the text-cl
     for (const result of encoded) Array.from(result.data).forEach((value, i) => expect(Math.abs(value - vectors.data[i])).toBeLessThan(1e-5));
   });
 
+  it('pairs follow the scheduler\'s priority rules: a small rerank overtakes a large classify call queued before it', async () => {
+    const small = await Encoder.load(dir, { maxSeqLen: MAX_SEQ_LEN, maxBatchSize: 4, priorityBatchSize: 8, workers: 1 });
+    try {
+      const settled: string[] = [];
+      const large = small.classify(Array.from({ length: 400 }, (_, i) => [QUERY, `${DOCUMENTS[i % DOCUMENTS.length]} ${i}`] as [string, string])).then(() => settled.push('large classify'));
+      const quick = small.rerank(QUERY, DOCUMENTS.slice(0, 3)).then(() => settled.push('small rerank'));
+      await Promise.all([large, quick]);
+      expect(settled).toEqual(['small rerank', 'large classify']);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('an exported model.pt keeps the head', async () => {
     const out = makeFixtureDir('cross-encoder-export');
     try {
