@@ -59,6 +59,9 @@ POST /v1/embeddings (OpenAI), POST /tokenize, GET /status, GET /health, GET /met
 With a masked-LM head (BertForMaskedLM checkpoints): POST /score, POST /fill-mask, POST /embed_sparse
 (text-embeddings-inference), and TensorFlow Serving's POST /v1/models/<name>:predict,
 GET /v1/models/<name>[/metadata].
+With a classification head (BertForSequenceClassification, cross-encoders): POST /rerank, POST /predict
+(text-embeddings-inference) and POST /v1/rerank (Cohere/Jina).
+bert-as-service's HTTP status: GET /status/server, GET /status/client.
 Accept: application/octet-stream on the encode endpoints returns raw float32 (shape in X-Embedding-Shape).
 GET /dashboard: charts for a browser (requests and sentences per second, latency, queue, batches,
 workers, errors by code) of the last ten minutes; with --api-key the page asks for the key.
