@@ -1,5 +1,5 @@
 /**
- * What `score` and `fill-mask` share: loading a model that must have BertForMaskedLM's head, and
+ * What the head commands share (score, fill-mask, rerank, classify): loading a model that must have their head, and
  * running the sentences of the input through the encoder a window at a time, results in input order.
  */
 import { setMaxListeners } from 'node:events';
@@ -40,16 +40,19 @@ export interface MaskedLmRun {
   progress: Progress;
 }
 
+/** The input and the loaded model of a command that runs one head over the sentences of its input. */
+export interface HeadRun {
+  sources: string[];
+  input: InputOptions;
+  encoder: Encoder;
+}
+
 /**
- * Checks the flags and the input files, loads the model, and fails (exit 1, ERR_NO_MLM_HEAD) when
- * it has no masked-LM head, before any input is read. `checkFlags` runs before the model loads.
+ * Checks the flags and the input files, loads the model, and runs `requireHead` (which throws the
+ * encoder's own refusal when the model lacks the head), all before any input is read. `checkFlags`
+ * runs before the model loads. The encoder is closed again when anything after its load fails.
  */
-export async function openMaskedLmRun(
-  files: string[],
-  flags: MaskedLmFlags,
-  method: 'score' | 'fillMask',
-  checkFlags: () => void = () => undefined,
-): Promise<MaskedLmRun> {
+export async function openHeadRun(files: string[], flags: MaskedLmFlags, checkFlags: () => void, requireHead: (encoder: Encoder) => Promise<void>): Promise<HeadRun> {
   stopOnSignals();
   const sources = files.length > 0 ? files : ['-'];
   const input = inputOptionsFrom(sources, flags);
@@ -63,12 +66,30 @@ export async function openMaskedLmRun(
   });
   try {
     throwIfStopped();
-    if (!encoder.heads.includes('maskedLm')) {
-      // The encoder's own refusal, so that the CLI says what the API says.
-      if (method === 'score') await encoder.score([]);
-      else await encoder.fillMask([], { topK: 1 });
-      throw new BertEmbedError(`${method} needs BERT's masked-LM head, but ${encoder.modelDir} has none`, 'ERR_NO_MLM_HEAD');
-    }
+    await requireHead(encoder);
+    return { sources, input, encoder };
+  } catch (error) {
+    await encoder.close();
+    throw error;
+  }
+}
+
+/** openHeadRun for BertForMaskedLM's head (exit 1, ERR_NO_MLM_HEAD, without it), with a progress bar. */
+export async function openMaskedLmRun(
+  files: string[],
+  flags: MaskedLmFlags,
+  method: 'score' | 'fillMask',
+  checkFlags: () => void = () => undefined,
+): Promise<MaskedLmRun> {
+  const run = await openHeadRun(files, flags, checkFlags, async (encoder) => {
+    if (encoder.heads.includes('maskedLm')) return;
+    // The encoder's own refusal, so that the CLI says what the API says.
+    if (method === 'score') await encoder.score([]);
+    else await encoder.fillMask([], { topK: 1 });
+    throw new BertEmbedError(`${method} needs BERT's masked-LM head, but ${encoder.modelDir} has none`, 'ERR_NO_MLM_HEAD');
+  });
+  const { sources, input, encoder } = run;
+  try {
     const quiet = Boolean(flags.quiet);
     const progress = createProgress('sentences', quiet || !process.stderr.isTTY ? undefined : await totalLines(sources, input), quiet);
     return { sources, input, encoder, progress };

@@ -5,17 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Encoder } from '../../lib/index.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
 import { expectClose } from '../helpers/expect-close.js';
+import { RERANK_DOCUMENTS, RERANK_MAX_SEQ_LEN, RERANK_QUERY } from '../helpers/rerank-texts.js';
 import { makeFixtureDir, removeFixtureDir } from '../reference/helpers.js';
 import { jsonLines, runCli } from './run-cli.js';
 
-const MAX_SEQ_LEN = 24;
-const QUERY = 'how do I bake bread at home';
-const DOCUMENTS = [
-  'Knead the dough, let it rise, and bake it hot.',
-  'The stock market fell sharply on Tuesday.',
-  'Bread needs flour, water, salt and yeast; mix them, knead for ten minutes, leave the dough to rise for an hour, shape it and bake.',
-  'Bread.',
-];
+const MAX_SEQ_LEN = RERANK_MAX_SEQ_LEN;
+const QUERY = RERANK_QUERY;
+const DOCUMENTS = RERANK_DOCUMENTS;
 const LINES = ['I loved it', 'A man plays. ||| Someone is playing.', 'Terrible.'];
 
 let dir: string;

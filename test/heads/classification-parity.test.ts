@@ -9,18 +9,14 @@ import { Encoder, type ClassifyInput } from '../../lib/index.js';
 import { changedCopy, checkpointDir, editConfig } from '../helpers/checkpoints.js';
 import { makeFixtureDir, removeFixtureDir, repoRoot } from '../reference/helpers.js';
 import { runReferenceScript } from '../reference/hf-mlm.js';
+import { RERANK_DOCUMENTS, RERANK_MAX_SEQ_LEN, RERANK_QUERY } from '../helpers/rerank-texts.js';
 
 const script = path.join(repoRoot, 'test', 'reference', 'hf_classify.py');
-const MAX_SEQ_LEN = 24;
-const QUERY = 'how do I bake bread at home';
-const DOCUMENTS = [
-  'Knead the dough, let it rise, and bake it hot.',
-  'The stock market fell sharply on Tuesday.',
-  // with the query, longer than MAX_SEQ_LEN: longest_first cuts it (the query is shorter, so it stays whole)
-  'Bread needs flour, water, salt and yeast; mix them, knead for ten minutes, leave the dough to rise for an hour, shape it and bake.',
-  'Bread.',
-  'Café owners in Zürich disagreed about naïve résumés and sourdough starters.',
-];
+const MAX_SEQ_LEN = RERANK_MAX_SEQ_LEN;
+const QUERY = RERANK_QUERY;
+// The shared documents (the third, with the query, is longer than MAX_SEQ_LEN: longest_first cuts it and the shorter
+// query stays whole), and accents.
+const DOCUMENTS = [...RERANK_DOCUMENTS, 'Café owners in Zürich disagreed about naïve résumés and sourdough starters.'];
 // longer than half of MAX_SEQ_LEN: longest_first (what CrossEncoder.predict's truncation=True is) cuts the query too,
 // where only_second would keep it whole
 const LONG_QUERY = 'what is the simplest way for a complete beginner to bake a good loaf of sourdough bread at home';

@@ -10,16 +10,12 @@ import { BIN } from '../cli/run-cli.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
 import { makeFixtureDir, removeFixtureDir } from '../reference/helpers.js';
 import { expectClose } from '../helpers/expect-close.js';
+import { RERANK_DOCUMENTS, RERANK_MAX_SEQ_LEN, RERANK_QUERY } from '../helpers/rerank-texts.js';
 import { request } from './harness.js';
 
-const MAX_SEQ_LEN = 24;
-const QUERY = 'how do I bake bread at home';
-const DOCUMENTS = [
-  'Knead the dough, let it rise, and bake it hot.',
-  'The stock market fell sharply on Tuesday.',
-  'Bread needs flour, water, salt and yeast; mix them, knead for ten minutes, leave the dough to rise for an hour, shape it and bake.',
-  'Bread.',
-];
+const MAX_SEQ_LEN = RERANK_MAX_SEQ_LEN;
+const QUERY = RERANK_QUERY;
+const DOCUMENTS = RERANK_DOCUMENTS;
 
 let dir: string;
 const children: ChildProcess[] = [];
