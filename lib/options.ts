@@ -111,15 +111,19 @@ export interface ModelFileOptions {
   configName: string;
 }
 
+/** bert-as-service's defaults: its released checkpoints' file names. */
+export const DEFAULT_MODEL_FILE_OPTIONS: ModelFileOptions = { ckptName: 'bert_model.ckpt', configName: 'bert_config.json' };
+
+/** Checked by describeModel before anything else: they choose the files the other options are checked against. */
 export function resolveModelFileOptions(options: Record<string, unknown>): ModelFileOptions {
   const context: OptionContext = { numLayers: 0, maxPositions: 0 };
-  const defaults: Record<string, string | undefined> = { tunedModelDir: undefined, ckptName: 'bert_model.ckpt', configName: 'bert_config.json' };
-  const resolved: Record<string, string | undefined> = {};
-  for (const { name, check } of MODEL_FILE_OPTIONS) {
-    const value = options[name] ?? defaults[name];
-    resolved[name] = value === undefined ? undefined : (check(value) as string);
-  }
-  return resolved as unknown as ModelFileOptions;
+  const given = (name: (typeof MODEL_FILE_OPTIONS)[number]['name']): string | undefined =>
+    options[name] === undefined ? undefined : (checkOption(name, options[name], context) as string);
+  return {
+    tunedModelDir: given('tunedModelDir'),
+    ckptName: given('ckptName') ?? DEFAULT_MODEL_FILE_OPTIONS.ckptName,
+    configName: given('configName') ?? DEFAULT_MODEL_FILE_OPTIONS.configName,
+  };
 }
 
 export function resolveEncoderOptions(
@@ -129,8 +133,8 @@ export function resolveEncoderOptions(
   cpu: CpuKernels = { oneDnnLinear: false, oneDnnBf16Linear: false },
 ): ResolvedEncoderOptions {
   const options = checkPlainObject('options', input ?? {});
+  // The model-file options were resolved already: they chose the model whose limits these are.
   rejectUnknownOptions('Encoder.load', options, ENCODER_OPTION_NAMES);
-  resolveModelFileOptions(options);
   const context: OptionContext = limits;
   const given = <T>(name: Parameters<typeof checkOption>[0], fallback: T): T => checkOption(name, options[name] ?? fallback, context) as T;
 

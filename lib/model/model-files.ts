@@ -2,15 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BertEmbedError } from '../errors.js';
-import type { ModelFileOptions } from '../options.js';
+import { DEFAULT_MODEL_FILE_OPTIONS, type ModelFileOptions } from '../options.js';
 
 /** 'tf-checkpoint': a TensorFlow V2 checkpoint as Google released BERT (bert-as-service's model_dir). */
 export type WeightsFormat = 'safetensors' | 'torchscript' | 'tf-checkpoint';
-
-const DEFAULT_CKPT_NAME = 'bert_model.ckpt';
-const DEFAULT_CONFIG_NAME = 'bert_config.json';
-/** bert-as-service's defaults (resolveModelFileOptions in ../options.ts gives the same). */
-const DEFAULT_FILE_OPTIONS: ModelFileOptions = { ckptName: DEFAULT_CKPT_NAME, configName: DEFAULT_CONFIG_NAME };
 
 /** Every file of a model directory but its weights: what an export copies and a hub download fetches. */
 export const COMPANION_FILES = [
@@ -199,7 +194,7 @@ function tfModelFiles(dir: string, weights: ModelFiles['weights'], fileOptions: 
  * one with a TensorFlow checkpoint instead, or any directory given a tunedModelDir or a ckptName of
  * its own, is bert-as-service's model_dir.
  */
-export function locateModelFiles(modelPath: string, fileOptions: ModelFileOptions = DEFAULT_FILE_OPTIONS): ModelFiles {
+export function locateModelFiles(modelPath: string, fileOptions: ModelFileOptions = DEFAULT_MODEL_FILE_OPTIONS): ModelFiles {
   const resolved = path.resolve(modelPath);
   let stat: fs.Stats | undefined;
   try {
@@ -217,7 +212,7 @@ export function locateModelFiles(modelPath: string, fileOptions: ModelFileOption
   if (!stat.isDirectory() && resolved.endsWith('.index')) {
     return tfModelFiles(dir, { format: 'tf-checkpoint', path: resolved, checkpointPrefix: resolved.slice(0, -'.index'.length) }, fileOptions);
   }
-  if (stat.isDirectory() && (fileOptions.tunedModelDir !== undefined || fileOptions.ckptName !== DEFAULT_CKPT_NAME)) {
+  if (stat.isDirectory() && (fileOptions.tunedModelDir !== undefined || fileOptions.ckptName !== DEFAULT_MODEL_FILE_OPTIONS.ckptName)) {
     const checkpointDir = path.resolve(fileOptions.tunedModelDir ?? dir);
     const weights = tfCheckpointIn(checkpointDir, fileOptions.ckptName);
     if (!weights) {
