@@ -8,16 +8,15 @@ import { BertEmbedError, fromNativeError } from './errors.js';
 import type { BertModelConfig } from './model/bert-config.js';
 import { describeModel } from './model/model-description.js';
 import { COMPANION_FILES, type ModelFiles, type WeightsFormat } from './model/model-files.js';
-import { indexSafetensors } from './model/safetensors-index.js';
+import { indexModelTensors } from './model/model-tensors.js';
 import { exportTfCheckpointAsHuggingFace, writeCompanionFiles } from './model/tf-checkpoint/hf-export.js';
-import { indexTfCheckpoint } from './model/tf-checkpoint/index-checkpoint.js';
 import { type FillMaskCandidate, fillMaskResult, fillMaskRow, maskPositions } from './heads/fill-mask.js';
 import { SCORE_METRICS, type ScoreMetric, type SentenceScore, SentenceScoring } from './heads/masked-lm-scoring.js';
 import { sparseFromDense, type SparseVector } from './heads/sparse-vector.js';
 import { type ClassifierConfig, classifierSettings, namesSequenceClassification } from './heads/classifier-config.js';
 import { checkClassifyInputs, checkQueryAndDocuments, type ClassifyInput, encodePair, type PairEncoding } from './heads/pair-inputs.js';
 import { applyCrossEncoderActivation, labelScores, pipelineFunctionFor, type LabelScore, type RerankResult } from './heads/sequence-classification.js';
-import { maskedLmSlotWidth, nativeBinding, type NativeHeadSpec, type NativeLoadSpec, type NativeModelHandle } from './native/binding.js';
+import { maskedLmSlotWidth, nativeBinding, type NativeHeadSpec, type NativeLoadSpec, type NativeModelHandle, type NativeTensorLocation } from './native/binding.js';
 import {
   absoluteLayer,
   POOLING_OPTION_NAMES,
@@ -137,7 +136,8 @@ export interface TokenizedText {
 }
 
 
-function loadSpecFor(files: ModelFiles, config: BertModelConfig, options: ResolvedEncoderOptions, device: string, classifier?: ClassifierConfig): NativeLoadSpec {
+/** One replica's load; `tensors` (indexModelTensors) is undefined for TorchScript. */
+function loadSpecFor(files: ModelFiles, config: BertModelConfig, options: ResolvedEncoderOptions, device: string, tensors: NativeTensorLocation[] | undefined): NativeLoadSpec {
   const common = {
     path: files.weights.path,
     device,
@@ -146,10 +146,9 @@ function loadSpecFor(files: ModelFiles, config: BertModelConfig, options: Resolv
     blasThreads: options.blasThreads,
     gpuMemoryFraction: options.gpuMemoryFraction ?? 0,
   };
-  const { format, checkpointPrefix } = files.weights;
-  if (format === 'torchscript') return { ...common, format };
-  if (format === 'tf-checkpoint') return { ...common, format, config, tensors: indexTfCheckpoint(checkpointPrefix!, config, path.basename(files.configJson)) };
-  return { ...common, format, config, tensors: indexSafetensors(files.weights.path, config, { classifierLabels: classifier?.labels.length }) };
+  const { format } = files.weights;
+  if (format === 'torchscript' || !tensors) return { ...common, format: 'torchscript' };
+  return { ...common, format, config, tensors };
 }
 
 /** What Encoder.export writes: a Hugging Face directory (from a TensorFlow checkpoint), or a TorchScript model.pt. */
@@ -184,14 +183,15 @@ async function loadReplicas(
   options: ResolvedEncoderOptions,
 ): Promise<{ replicas: NativeReplica[]; heads: HeadName[]; classifier?: ClassifierConfig; classifierError?: BertEmbedError }> {
   const { classifier, error: classifierError } = classifierSettings(files.configJson, files.configFormat);
-  const specs = replicaDevices(options).map((device) => loadSpecFor(files, config, options, device, classifier));
+  // Indexed once (a header, or a checkpoint's index, read and checked), whatever the number of replicas.
+  const tensors = indexModelTensors(files, config, classifier?.labels.length);
   const { NativeModel } = nativeBinding();
   const replicas = replicaDevices(options).map((device): NativeReplica => {
     const handle = new NativeModel();
     return { device, handle, encode: (batch) => handle.encode(batch) };
   });
   // Each replica compiles on its own worker thread, so they load side by side.
-  const loads = await Promise.allSettled(replicas.map((r, i) => r.handle.load(specs[i])));
+  const loads = await Promise.allSettled(replicas.map((r) => r.handle.load(loadSpecFor(files, config, options, r.device, tensors))));
   const failed = loads.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) {
     await Promise.allSettled(replicas.map((r) => closeHandle(r.handle)));
@@ -200,8 +200,7 @@ async function loadReplicas(
   const maskedLmHead = loads.every((result) => result.status === 'fulfilled' && result.value.maskedLmHead);
   const heads: HeadName[] = maskedLmHead ? ['pooled', 'maskedLm', 'sparse'] : ['pooled'];
   // The index selected classifier.* when the file has it; an exported model.pt says so through config.json.
-  const spec = specs[0];
-  const classifierLoaded = spec.format === 'torchscript' ? namesSequenceClassification(files.configJson) : spec.tensors.some((t) => t.name === 'classifier.weight');
+  const classifierLoaded = tensors ? tensors.some((t) => t.name === 'classifier.weight') : namesSequenceClassification(files.configJson);
   if (classifier && classifierLoaded) heads.push('classification');
   return { replicas, heads, classifier: classifierLoaded ? classifier : undefined, classifierError };
 }
@@ -682,9 +681,6 @@ export class Encoder {
 
   /** The classifier's logits for encoded inputs, [inputs × labels], through the scheduler like every other call. */
   #classifierLogits(inputs: PairEncoding[], signal: AbortSignal | undefined): Promise<Float32Array> {
-    inputs.forEach((input, i) => {
-      if (input.encoding.ids.length === 0) throw new RangeError(expectationMessage(`inputs[${i}]`, 'a text with at least one token (specialTokens is false)', ''));
-    });
     return this.#submitHead({
       count: inputs.length,
       tokenize: (start, end) => inputs.slice(start, end).map((input) => input.encoding),

@@ -49,5 +49,7 @@ export function encodePair(
   if (truncated && !truncate) {
     throw new BertEmbedError(`${field} has ${full.ids.length} tokens, more than maxSeqLen ${maxTokens}; pass truncate: true to cut it`, 'ERR_INPUT_TOO_LONG');
   }
+  // Without [CLS]/[SEP] (specialTokens false) an empty text has no token at all, and a forward pass needs one.
+  if (full.ids.length === 0) throw new RangeError(expectationMessage(field, 'a text with at least one token (specialTokens is false)', second === undefined ? first : [first, second]));
   return { encoding: truncated ? tokenizer.encode(first, second, { ...options, maxLength: maxTokens }) : full, truncated };
 }

@@ -3,28 +3,17 @@
  * exception: only loading it tells whether it holds the masked-LM head).
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
 import { Encoder, type HeadName } from '../../encoder.js';
 import { describeModel, type ModelDescription } from '../../model/model-description.js';
 import { libtorchInfo } from '../../native/libtorch-info.js';
-import { indexSafetensors, safetensorsElementCount } from '../../model/safetensors-index.js';
+import { indexModelTensors } from '../../model/model-tensors.js';
+import { safetensorsElementCount } from '../../model/safetensors-index.js';
 import { addEncoderFlags, addModelFlags, asFlagError, encoderOptionsFrom, resolveModelDir, type EncoderFlagValues } from '../encoder-flags.js';
-import { indexTfCheckpoint } from '../../model/tf-checkpoint/index-checkpoint.js';
 import { classifierSettings } from '../../heads/classifier-config.js';
 import type { NativeTensorLocation } from '../../native/binding.js';
 import { MODEL_FILE_OPTIONS } from '../../option-declarations.js';
 import type { EncoderOptions } from '../../options.js';
-
-/**
- * The tensors a load would read, as it indexes them (a partial head refused the same way): from a
- * safetensors header or a TensorFlow checkpoint's index; undefined for TorchScript.
- */
-function tensorsOf({ files, config }: ModelDescription, classifierLabels: number | undefined): NativeTensorLocation[] | undefined {
-  if (files.weights.format === 'safetensors') return indexSafetensors(files.weights.path, config, { classifierLabels });
-  if (files.weights.format === 'tf-checkpoint') return indexTfCheckpoint(files.weights.checkpointPrefix!, config, path.basename(files.configJson));
-  return undefined;
-}
 
 /** Bytes and parameters of the weights: every file that holds them (a checkpoint's data shards). */
 function weightsOf({ files }: ModelDescription, tensors: NativeTensorLocation[] | undefined): { bytes: number; parameters?: number } {
@@ -73,7 +62,7 @@ export function infoCommand(): Command {
       const { files, config, options, tokenizer } = description;
       const torch = libtorchInfo();
       const { classifier } = classifierSettings(files.configJson, files.configFormat);
-      const tensors = tensorsOf(description, classifier?.labels.length);
+      const tensors = indexModelTensors(files, config, classifier?.labels.length);
       const heads = await headsOf(modelDir, tensors, fileOptions);
       const info = {
         model: files.dir,
