@@ -52,10 +52,10 @@ async function postEncode(server: Served, body: unknown, headers: Record<string,
   return fetch(`${server.origin}/encode`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
 
-/** Sentences in the server's history: each sample's rate times the time since the sample before it. */
-function sentencesInHistory(history: { intervalMs: number; t: number[]; sentencesPerSecond: number[] }): number {
+/** Sentences in the server's history: each sample's rate times its own interval (the first opened at `since`). */
+function sentencesInHistory(history: { since: number | null; t: number[]; sentencesPerSecond: number[] }): number {
   let total = 0;
-  for (let i = 0; i < history.t.length; i++) total += history.sentencesPerSecond[i] * (i === 0 ? history.intervalMs / 1000 : history.t[i] - history.t[i - 1]);
+  for (let i = 0; i < history.t.length; i++) total += history.sentencesPerSecond[i] * (history.t[i] - (i === 0 ? history.since! : history.t[i - 1]));
   return total;
 }
 
@@ -138,7 +138,14 @@ describe('GET /dashboard', () => {
 
   it('/status?history=N answers the last N seconds; a bad N is refused naming the parameter', async () => {
     const authorization = { authorization: `Bearer ${KEY}` };
-    const status = await statusWithHistory(guarded, authorization);
+    // a server that has just started may not have closed its first second yet
+    let status = await statusWithHistory(guarded, authorization);
+    for (let tries = 0; tries < 30 && status.history.t.length === 0; tries++) {
+      expect(status.history.since).toBe(null);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = await statusWithHistory(guarded, authorization);
+    }
+    expect(status.history.since).toBeLessThan(status.history.t[0]);
     expect(status.modelName).toBe(MODEL_NAME);
     expect(status.history.intervalMs).toBe(1000);
     const lengths = ['t', 'requestsPerSecond', 'sentencesPerSecond', 'latencyP50Ms', 'latencyP99Ms', 'queuedSentences', 'busyWorkers', 'meanBatchSize', 'paddingRatio'].map(
@@ -290,6 +297,7 @@ describe("the server's history behind /status?history", () => {
     const columns = history.columns(HISTORY_SECONDS);
     expect(columns.t).toHaveLength(HISTORY_SECONDS);
     expect(columns.t[0]).toBe(seconds - HISTORY_SECONDS + 1);
+    expect(columns.since).toBe(seconds - HISTORY_SECONDS);
     expect(columns.t.at(-1)).toBe(seconds);
     expect(new Set(columns.requestsPerSecond)).toEqual(new Set([2]));
     expect(new Set(columns.sentencesPerSecond)).toEqual(new Set([10]));
@@ -309,11 +317,13 @@ describe("the server's history behind /status?history", () => {
 
   it('rates are per second of the real interval, and a second of 10 000 requests keeps exact percentiles of equal latencies', () => {
     const history = new MetricsHistory(0);
+    expect(history.columns(HISTORY_SECONDS).since).toBe(null);
     history.sample(steady(4), 2000); // a late tick: 40 sentences over 2 s
     for (let i = 0; i < 10_000; i++) history.recordLatency(0.007);
     history.sample(steady(4), 3000); // nothing new
     const columns = history.columns(HISTORY_SECONDS);
     expect(columns.sentencesPerSecond).toEqual([20, 0]);
+    expect(columns.since).toBe(0); // the late first interval, 0 to 2 s, is told, not assumed
     expect(columns.requestsPerSecond).toEqual([4, 0]);
     expect(columns.meanBatchSize).toEqual([10, null]);
     expect(columns.paddingRatio).toEqual([0.25, null]);

@@ -15,6 +15,12 @@ const MAX_LATENCIES_PER_SAMPLE = 4096;
 /** Columns of samples, oldest first (uPlot's data layout). Rates are per second over the sample's interval. */
 export interface StatusHistory {
   intervalMs: number;
+  /**
+   * when the first sample's interval opened, seconds since the epoch (null without samples): a timer
+   * late under load makes an interval longer than intervalMs, so a rate times its own interval
+   * (t[i] - t[i-1], and t[0] - since) is the exact count
+   */
+  since: number | null;
   /** when each sample closed, seconds since the epoch */
   t: number[];
   /** encode calls (the pool's requests) per second */
@@ -36,6 +42,7 @@ export interface StatusHistory {
 }
 
 interface Sample {
+  openedAt: number;
   t: number;
   requestsPerSecond: number;
   sentencesPerSecond: number;
@@ -139,6 +146,7 @@ export class MetricsHistory {
     const paddedTokens = delta('paddedTokens');
     const latencies = this.#latenciesMs.sort((a, b) => a - b);
     this.#samples[this.#next] = {
+      openedAt: this.#previousAt / 1000,
       t: now / 1000,
       requestsPerSecond: delta('requests') / seconds,
       sentencesPerSecond: delta('sentences') / seconds,
@@ -170,6 +178,7 @@ export class MetricsHistory {
     for (const code of [...codes].sort()) errors[code] = samples.map((sample) => sample.errors?.get(code) ?? 0);
     return {
       intervalMs: SAMPLE_INTERVAL_MS,
+      since: samples.length === 0 ? null : rounded(samples[0].openedAt),
       t: samples.map((sample) => rounded(sample.t)),
       requestsPerSecond: samples.map((sample) => rounded(sample.requestsPerSecond)),
       sentencesPerSecond: samples.map((sample) => rounded(sample.sentencesPerSecond)),

@@ -51,12 +51,13 @@ function drawHistory(history: StatusHistory, workers: number): void {
   charts.load.update([{ label: 'queued sentences' }, { label: `busy workers (of ${workers})`, side: 'right' }], t, [history.queuedSentences, history.busyWorkers]);
   const paddingPercent = history.paddingRatio.map((ratio) => (ratio === null ? null : ratio * 100));
   charts.batches.update([{ label: 'mean batch size', sparse: true }, { label: 'padding %', side: 'right', sparse: true }], t, [history.meanBatchSize, paddingPercent]);
-  const seconds = history.intervalMs / 1000;
+  // each sample's own interval: a late timer makes it longer than intervalMs
+  const seconds = t.map((closed, i) => Math.max(1e-3, closed - (i === 0 ? (history.since ?? closed - history.intervalMs / 1000) : t[i - 1])));
   const codes = Object.keys(history.errors);
   charts.errors.update(
     codes.length === 0 ? [{ label: 'errors' }] : codes.map((label) => ({ label })),
     t,
-    codes.length === 0 ? [t.map(() => 0)] : codes.map((code) => history.errors[code].map((count) => count / seconds)),
+    codes.length === 0 ? [t.map(() => 0)] : codes.map((code) => history.errors[code].map((count, i) => count / seconds[i])),
   );
 }
 
