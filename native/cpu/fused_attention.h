@@ -9,6 +9,9 @@ namespace bert_embed {
 // one tiny BLAS call per head) and the softmax of the plain TorchScript path.
 //   qkv  [batch, seq, 3 * hidden]: queries, then keys, then values, each head `hidden / heads` wide
 //   bias [batch, 1, 1, seq] (or any shape with batch * seq elements): added to every query's scores
-torch::Tensor fusedSelfAttention(const torch::Tensor& qkv, const torch::Tensor& bias, int64_t heads, double scale);
+//   queryRows: the context of the first queryRows positions only ([batch, queryRows, hidden]; -1 for
+//     all), for a last layer whose head reads [CLS] alone
+torch::Tensor fusedSelfAttention(const torch::Tensor& qkv, const torch::Tensor& bias, int64_t heads, double scale,
+                                 int64_t queryRows);
 
 }  // namespace bert_embed

@@ -22,6 +22,10 @@ int64_t deepestLayerFor(const HeadSpec& head, const BertRunner& runner) {
   return deepest;
 }
 
+bool readsFirstTokenOnly(const HeadSpec& head) {
+  return head.kind == HeadKind::Classification || (head.kind == HeadKind::Pooled && head.pooling.strategy == PoolingStrategy::FirstToken);
+}
+
 torch::Tensor runHead(BertRunner& runner, const std::vector<torch::Tensor>& hiddenStates, const torch::Tensor& ids,
                       const torch::Tensor& mask, const std::vector<int64_t>& lengths, const HeadSpec& head) {
   if (head.kind == HeadKind::Pooled) return poolHiddenStates(hiddenStates, ids, mask, head.pooling).to(torch::kCPU);

@@ -158,7 +158,7 @@ BertRunner BertRunner::fromTorchScript(const std::string& path, torch::Device de
 }
 
 std::vector<torch::Tensor> BertRunner::hiddenStates(const torch::Tensor& inputIds, const torch::Tensor& typeIds,
-                                                    const torch::Tensor& attentionMask, int64_t deepestLayer) {
+                                                    const torch::Tensor& attentionMask, int64_t deepestLayer, bool firstTokenOnly) {
   auto ids = inputIds.to(device_);
   auto types = typeIds.to(device_);
   auto mask = attentionMask.to(device_);
@@ -177,7 +177,7 @@ std::vector<torch::Tensor> BertRunner::hiddenStates(const torch::Tensor& inputId
   auto keyIsPadding = mask.logical_not().view({mask.size(0), 1, 1, mask.size(1)});
   auto attentionBias = torch::zeros(keyIsPadding.sizes(), torch::TensorOptions().dtype(dtype_).device(device_))
                            .masked_fill(keyIsPadding, paddingBias);
-  auto output = module_.forward({ids, types, attentionBias, deepestLayer});
+  auto output = module_.forward({ids, types, attentionBias, deepestLayer, firstTokenOnly});
   return tensorsOf(output);
 }
 

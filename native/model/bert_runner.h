@@ -46,10 +46,11 @@ class BertRunner {
   // oneDNN has no bf16 JIT kernel for one of the model's layers.
   bool packCpuLinearLayers(LinearPrecision precision = LinearPrecision::Float32);
 
-  // Hidden states [embedding output, layer 1, …, layer `deepestLayer`], each [B, T, H].
-  // A traced model always returns every layer.
+  // Hidden states [embedding output, layer 1, …, layer `deepestLayer`], each [B, T, H], but for
+  // `firstTokenOnly` the deepest [B, 1, H]: its [CLS] row alone. A traced model always returns every
+  // layer, whole.
   std::vector<torch::Tensor> hiddenStates(const torch::Tensor& inputIds, const torch::Tensor& typeIds,
-                                          const torch::Tensor& attentionMask, int64_t deepestLayer);
+                                          const torch::Tensor& attentionMask, int64_t deepestLayer, bool firstTokenOnly);
 
   // Whether the model holds BertForMaskedLM's head (never for a traced BertModel).
   bool hasMaskedLmHead() const;

@@ -8,8 +8,8 @@ namespace bert_embed {
 
 // Identifies a module built by this engine (and saved by `export`), as opposed to a traced one.
 inline constexpr const char* kEngineFormatAttribute = "bert_embed_format";
-// 2: the masked-LM head (cls.predictions) travels in the module.
-inline constexpr int64_t kEngineFormatVersion = 2;
+// 2: the masked-LM head (cls.predictions) travels in the module. 3: forward takes first_token_only.
+inline constexpr int64_t kEngineFormatVersion = 3;
 // Whether the module holds BertForMaskedLM's head.
 inline constexpr const char* kMaskedLmHeadAttribute = "has_mlm_head";
 // Whether the module holds BertForSequenceClassification's head (pooler_* and classifier_* buffers);

@@ -157,7 +157,7 @@ void EncodeJob::execute(ModelSlot& slot) {
   auto typeIds = longTensor(typeIds_, batchSize_, seqLen_);
   auto lengths = torch::from_blob(lengths_.data(), {batchSize_, 1}, torch::kLong);
   auto mask = torch::arange(seqLen_, torch::kLong).unsqueeze(0) < lengths;
-  auto hidden = runner.hiddenStates(ids, typeIds, mask, deepestLayerFor(head_, runner));
+  auto hidden = runner.hiddenStates(ids, typeIds, mask, deepestLayerFor(head_, runner), readsFirstTokenOnly(head_));
   auto device = runner.device();
   output_ = runHead(runner, hidden, ids.to(device), mask.to(device), lengths_, head_).contiguous();
 }

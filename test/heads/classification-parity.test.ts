@@ -218,6 +218,34 @@ describe('classifier (three labels) against the text-classification pipeline', (
     top.forEach((result, i) => expect(result.labels.map((l) => l.label)).toEqual([softmax[i].labels[0].label]));
   });
 
+  // The last layer is computed for [CLS] alone when the head reads nothing else. The CPU kernels (every test above)
+  // and the plain TorchScript layer (what CUDA, and int8 or bfloat16 without oneDNN's kernels, run; here by
+  // BERT_EMBED_CPU_KERNELS=0) each do it their own way: both must give the float64 model's logits, and CLS_TOKEN
+  // pooling of the last two layers, the same vectors.
+  it('the plain TorchScript layer, as on CUDA, gives the same logits and [CLS] vectors from a last layer of [CLS] alone', async () => {
+    process.env.BERT_EMBED_CPU_KERNELS = '0';
+    let plain: Encoder;
+    try {
+      plain = await Encoder.load(dir, { maxSeqLen: MAX_SEQ_LEN, pooling: 'CLS_TOKEN', layers: [-1, -2] });
+    } finally {
+      delete process.env.BERT_EMBED_CPU_KERNELS;
+    }
+    const kernels = await Encoder.load(dir, { maxSeqLen: MAX_SEQ_LEN, pooling: 'CLS_TOKEN', layers: [-1, -2] });
+    try {
+      const raw = await plain.classify(INPUTS, { rawScores: true });
+      const labels = ['contradiction', 'entailment', 'neutral'];
+      raw.forEach((result, i) => {
+        for (const { label, score } of result.labels) expect(Math.abs(score - softmax[i].logits[labels.indexOf(label)]), `inputs[${i}] ${label}`).toBeLessThan(1e-5);
+      });
+      const texts = INPUTS.map((input) => (typeof input === 'string' ? input : input[0]));
+      const [plainRows, kernelRows] = [(await plain.encode(texts)).rows(), (await kernels.encode(texts)).rows()];
+      plainRows.forEach((row, i) => row.forEach((value, k) => expect(Math.abs(value - kernelRows[i][k]), `texts[${i}][${k}]`).toBeLessThan(1e-5)));
+    } finally {
+      await plain.close();
+      await kernels.close();
+    }
+  });
+
   it('multi_label_classification: a sigmoid per label, as the pipeline', async () => {
     const ours = await multiLabel.classify(INPUTS);
     ours.forEach((result, i) => {
