@@ -9,6 +9,9 @@
 //     transformers' BertForSequenceClassification, output logits): its tokenizer with text_pair, 32 pairs a call to
 //     AutoModelForSequenceClassification, sigmoid of the logits in JS (transformers.js's own cross-encoder recipe),
 //     pairs sorted by length first as CrossEncoder does.
+//   - int8: ours with dtype 'int8' (dynamic quantization of the linear layers) and transformers.js on the same export
+//     quantized as its q8 models are (scripts/quantize-onnx.py); each must rank the pairs as ours float32 does
+//     (Spearman ≥ 0.98; random weights cluster the scores, so small errors reorder neighbours) before it is timed.
 // Workload: the first --pairs STS-B test pairs (sentence 1 as the query, sentence 2 as the document), max_seq_len 128.
 // The same intra-op thread count for every engine (--threads, default the cores). Before any timing, every peer's
 // scores must be within 1e-4 of ours for every pair, or the run stops. Engines take turns for --rounds rounds, each an
@@ -39,6 +42,7 @@ const { values: args } = parseArgs({
 const MAX_SEQ_LEN = 128;
 const BATCH = 32;
 const TOLERANCE = 1e-4;
+const MIN_SPEARMAN = 0.98;
 const threads = Number(args.threads);
 const benchDir = path.join(repoRoot, '.fixtures', 'bench');
 const checkpoint = path.join(benchDir, 'cross-encoder-minilm-l6');
@@ -63,6 +67,9 @@ async function fixtures() {
     console.error(`exporting it to ONNX in ${onnxDir}`);
     execFileSync(python, [peerScript, 'export-onnx', checkpoint, onnxDir], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
+  if (!fs.existsSync(path.join(onnxDir, 'onnx', 'model_quantized.onnx'))) {
+    execFileSync('/usr/bin/python3', [path.join(repoRoot, 'scripts', 'quantize-onnx.py'), onnxDir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
 }
 
 /** sentence-transformers' CrossEncoder in its own process: one JSON request, one JSON reply. */
@@ -85,13 +92,14 @@ function startSentenceTransformers() {
   };
 }
 
-async function openTransformersJs() {
+/** transformers.js's cross-encoder recipe on the ONNX export, in `dtype` 'fp32' (model.onnx) or 'q8' (model_quantized.onnx). */
+async function openTransformersJs(dtype) {
   const { AutoTokenizer, AutoModelForSequenceClassification, env } = await import('@huggingface/transformers');
   env.allowRemoteModels = false;
   env.localModelPath = path.dirname(onnxDir);
   const name = path.basename(onnxDir);
   const tokenizer = await AutoTokenizer.from_pretrained(name);
-  const model = await AutoModelForSequenceClassification.from_pretrained(name, { dtype: 'fp32', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+  const model = await AutoModelForSequenceClassification.from_pretrained(name, { dtype, session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
   return {
     async scores(pairs) {
       // longest first, as CrossEncoder.predict sorts, so that a batch pads little
@@ -116,6 +124,30 @@ function median(values) {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** Spearman's rank correlation (no ties in float scores of distinct pairs). */
+function spearman(a, b) {
+  const ranks = (values) => {
+    const order = values.map((_, i) => i).sort((i, j) => values[i] - values[j]);
+    const rank = new Array(values.length);
+    order.forEach((index, position) => (rank[index] = position));
+    return rank;
+  };
+  const [ra, rb] = [ranks(a), ranks(b)];
+  const n = a.length;
+  const squared = ra.reduce((sum, r, i) => sum + (r - rb[i]) ** 2, 0);
+  return 1 - (6 * squared) / (n * (n * n - 1));
+}
+
+/** A reduced-precision engine must order the pairs as ours float32 does; returns its largest score difference. */
+function checkRanking(name, theirs, ours) {
+  const rho = spearman(theirs, ours);
+  let worst = 0;
+  ours.forEach((score, i) => (worst = Math.max(worst, Math.abs(score - theirs[i]))));
+  console.error(`${name}: Spearman ${rho.toFixed(5)} to ours float32, largest score difference ${worst.toExponential(2)}`);
+  if (!(rho >= MIN_SPEARMAN)) throw new Error(`${name} ranks the pairs unlike ours float32 (Spearman ${rho} < ${MIN_SPEARMAN}): not timing`);
+  return { rho, worst };
+}
+
 function checkAgainst(name, theirs, ours) {
   let worst = 0;
   ours.forEach((score, i) => (worst = Math.max(worst, Math.abs(score - theirs[i]))));
@@ -128,14 +160,20 @@ async function main() {
   const pairs = readStsPairs('test').slice(0, Number(args.pairs)).map((pair) => [pair.first, pair.second]);
   const { Encoder } = await import('../dist/index.js');
   const encoder = await Encoder.load(checkpoint, { maxSeqLen: MAX_SEQ_LEN, threads });
-  const ours = async (texts) => (await encoder.classify(texts)).map((result) => result.labels[0].score);
+  const encoderInt8 = await Encoder.load(checkpoint, { maxSeqLen: MAX_SEQ_LEN, threads, dtype: 'int8' });
+  const scoresOf = (model) => async (texts) => (await model.classify(texts)).map((result) => result.labels[0].score);
+  const [ours, oursInt8] = [scoresOf(encoder), scoresOf(encoderInt8)];
   const st = startSentenceTransformers();
-  const tjs = await openTransformersJs();
+  const [tjs, tjsQ8] = [await openTransformersJs('fp32'), await openTransformersJs('q8')];
   await st.ready;
 
   const reference = await ours(pairs);
   checkAgainst('sentence-transformers', (await st.ask({ op: 'scores', pairs })).scores, reference);
   checkAgainst('transformers.js', await tjs.scores(pairs), reference);
+  const reduced = {
+    'ours int8': checkRanking('ours int8', await oursInt8(pairs), reference),
+    'transformers.js q8': checkRanking('transformers.js q8', await tjsQ8.scores(pairs), reference),
+  };
 
   const timeNode = async (run) => {
     await run(pairs); // warm-up
@@ -147,11 +185,16 @@ async function main() {
     }
     return seconds;
   };
+  const ST = 'sentence-transformers CrossEncoder.predict (batch 32)';
   const engines = {
     ours: () => timeNode(ours),
-    'sentence-transformers CrossEncoder.predict (batch 32)': async () => (await st.ask({ op: 'passes', pairs, passes: Number(args.passes) + 1 })).passes.slice(1),
+    [ST]: async () => (await st.ask({ op: 'passes', pairs, passes: Number(args.passes) + 1 })).passes.slice(1),
     'transformers.js (ONNX, fp32)': () => timeNode((texts) => tjs.scores(texts)),
+    'ours int8': () => timeNode(oursInt8),
+    'transformers.js (ONNX, q8)': () => timeNode((texts) => tjsQ8.scores(texts)),
   };
+  // each row against ours in the same precision
+  const oursFor = { ours: 'ours', [ST]: 'ours', 'transformers.js (ONNX, fp32)': 'ours', 'ours int8': 'ours int8', 'transformers.js (ONNX, q8)': 'ours int8' };
   const passes = Object.fromEntries(Object.keys(engines).map((name) => [name, []]));
   for (let round = 0; round < Number(args.rounds); round++) {
     for (const [name, run] of Object.entries(engines)) {
@@ -162,20 +205,27 @@ async function main() {
   }
   const { versions } = await st.ask({ op: 'exit' });
   await tjs.close();
+  await tjsQ8.close();
   await encoder.close();
+  await encoderInt8.close();
 
   const rate = (name) => pairs.length / median(passes[name]);
   const command = `node bench/rerank.mjs --pairs ${args.pairs} --rounds ${args.rounds} --passes ${args.passes} --threads ${threads}`;
   const cpu = fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((line) => line.startsWith('cpu family')) ?? 'cpu family: unknown';
   const lines = [
     `Cross-encoder reranking, ${pairs.length} STS-B test pairs (query = sentence 1, document = sentence 2), max_seq_len ${MAX_SEQ_LEN}, ` +
-      `random-weight MiniLM-L6 cross-encoder (ms-marco-MiniLM-L-6-v2's shape), float32, ${threads} intra-op threads each; ` +
+      `random-weight MiniLM-L6 cross-encoder (ms-marco-MiniLM-L-6-v2's shape), ${threads} intra-op threads each; ` +
       `${os.cpus()[0].model.trim()} (\`${cpu.replace(/\s+/g, ' ').trim()}\`), median of ${Number(args.rounds) * Number(args.passes)} passes, ` +
       `${new Date().toISOString().slice(0, 10)}; torch ${versions.torch}, sentence-transformers ${versions['sentence-transformers']}. Command: \`${command}\`.`,
     '',
-    '| engine | pairs/s | ours ÷ engine |',
+    '| engine | pairs/s | ours (same precision) ÷ engine |',
     '|---|---:|---:|',
-    ...Object.keys(engines).map((name) => `| ${name} | ${rate(name).toFixed(1)} | ${(rate('ours') / rate(name)).toFixed(2)}× |`),
+    ...Object.keys(engines).map((name) => `| ${name} | ${rate(name).toFixed(1)} | ${(rate(oursFor[name]) / rate(name)).toFixed(2)}× |`),
+    '',
+    `ours int8 ÷ sentence-transformers (float32): ${(rate('ours int8') / rate(ST)).toFixed(2)}×. Float32 engines: scores within ${TOLERANCE} of ours ` +
+      `on every pair. Int8 against ours float32: ${Object.entries(reduced)
+        .map(([name, { rho, worst }]) => `${name} Spearman ${rho.toFixed(4)}, largest score difference ${worst.toExponential(1)}`)
+        .join('; ')}.`,
   ];
   const table = lines.join('\n');
   console.log(table);
