@@ -41,6 +41,7 @@ import { parseArgs } from 'node:util';
 import { readStsPairs, repoRoot, sharedDir } from '../scripts/example-fixtures.mjs';
 import { makeCheckpoint } from '../scripts/make-checkpoint.mjs';
 import { writeIntoBenchmarks } from './peer-engines.mjs';
+import { cpuFamily } from './host.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -355,7 +356,6 @@ async function main() {
   const loadAtEnd = loadAverage();
 
   const date = new Date().toISOString().slice(0, 10);
-  const cpuFamily = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^cpu family.*$/m)?.[0].replace(/\s+/g, ' ') ?? 'cpu family unknown';
   const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   for (const r of results) {
     r.scored = r.rounds.reduce((sum, round) => sum + round.scored, 0);
@@ -368,7 +368,7 @@ async function main() {
   const lines = [
     `bert-base-uncased shape (random weights, BertForMaskedLM head), metric 'original', ${texts.length} STS-B test sentences ` +
       `(${tokenCounts.reduce((a, b) => a + b, 0)} tokens with [CLS]/[SEP], ${ours.scored} scored), maxSeqLen ${MAX_SEQ_LEN}, ` +
-      `${threads} threads for every engine, ${os.availableParallelism()} cores (${os.cpus()[0].model.trim()}, ${cpuFamily}), ` +
+      `${threads} threads for every engine, ${os.availableParallelism()} cores (${os.cpus()[0].model.trim()}, ${cpuFamily()}), ` +
       `each engine in its own process, the engines taking turns over ${rounds} rounds of 1/${rounds} of the sentences each, ${date}; ` +
       `${python.versions}; 1-minute load average ${loadAtStart} at the start, ${loadAtEnd} at the end (the host is shared)`,
     '',

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { repoRoot } from '../scripts/example-fixtures.mjs';
+import { cpuFamily } from './host.mjs';
 
 /** What the sentence-transformers peer runs on: the .venv's torch (CPU build), transformers and sentence-transformers. */
 export const venvPython = path.join(repoRoot, '.venv', 'bin', 'python');
@@ -146,7 +147,7 @@ export async function openEngine(engine, dir, maxSeqLen) {
 
 /** The machine and the run, for a table's heading: cores, CPU model, passes counted, today's date. */
 export function runDescription(passes) {
-  return `${os.availableParallelism()} cores (${os.cpus()[0].model.trim()}), default threads, median of ${passes} passes, ${new Date().toISOString().slice(0, 10)}`;
+  return `${os.availableParallelism()} cores (${os.cpus()[0].model.trim()}, \`${cpuFamily()}\`), default threads, median of ${passes} passes, ${new Date().toISOString().slice(0, 10)}`;
 }
 
 export function percentile(values, p) {

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeCheckpoint } from '../scripts/make-checkpoint.mjs';
 import { readStsPairs, repoRoot, sharedDir } from '../scripts/example-fixtures.mjs';
+import { cpuFamily } from './host.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -187,13 +188,12 @@ const socketLeft = fs.existsSync(socket);
 fs.rmSync(dir, { recursive: true, force: true });
 
 // ---- report ---------------------------------------------------------------------------------------
-const cpu = (/^cpu family.*$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[0] ?? '').replace(/\s+/g, ' ');
 const modelName = path.basename(modelDir);
 const wrong = [...counts.values()].reduce((sum, { wrong: w }) => sum + w, 0);
 console.log(
   `${totalRequests} requests from ${clients} clients in ${seconds.toFixed(1)} s (${(totalRequests / seconds).toFixed(0)} requests/s), ` +
     `${modelName}${hasHead ? ' (masked-LM head)' : ''}, --workers ${args.workers} --max-seq-len ${args['max-seq-len']}, ` +
-    `${os.availableParallelism()} cores (${cpu}), node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`,
+    `${os.availableParallelism()} cores (${cpuFamily()}), node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`,
 );
 console.log('| request | sent | wrong answers |');
 console.log('| --- | --- | --- |');
