@@ -8,7 +8,7 @@ import { BertEmbedError, fromNativeError } from './errors.js';
 import type { BertModelConfig } from './model/bert-config.js';
 import { describeModel } from './model/model-description.js';
 import { COMPANION_FILES, type ModelFiles, type WeightsFormat } from './model/model-files.js';
-import { indexModelTensors } from './model/model-tensors.js';
+import { holdsClassifierHead, indexModelTensors } from './model/model-tensors.js';
 import { exportTfCheckpointAsHuggingFace, writeCompanionFiles } from './model/tf-checkpoint/hf-export.js';
 import { type FillMaskCandidate, fillMaskResult, fillMaskRow, maskPositions } from './heads/fill-mask.js';
 import { SCORE_METRICS, type ScoreMetric, type SentenceScore, SentenceScoring } from './heads/masked-lm-scoring.js';
@@ -200,7 +200,7 @@ async function loadReplicas(
   const maskedLmHead = loads.every((result) => result.status === 'fulfilled' && result.value.maskedLmHead);
   const heads: HeadName[] = maskedLmHead ? ['pooled', 'maskedLm', 'sparse'] : ['pooled'];
   // The index selected classifier.* when the file has it; an exported model.pt says so through config.json.
-  const classifierLoaded = tensors ? tensors.some((t) => t.name === 'classifier.weight') : namesSequenceClassification(files.configJson);
+  const classifierLoaded = tensors ? holdsClassifierHead(tensors) : namesSequenceClassification(files.configJson);
   if (classifier && classifierLoaded) heads.push('classification');
   return { replicas, heads, classifier: classifierLoaded ? classifier : undefined, classifierError };
 }

@@ -16,3 +16,8 @@ export function indexModelTensors(files: ModelFiles, config: NativeBertConfig, c
   if (format === 'tf-checkpoint') return indexTfCheckpoint(checkpointPrefix!, config, path.basename(files.configJson));
   return undefined;
 }
+
+/** Whether indexed tensors hold BertForSequenceClassification's classifier (what gives a model the classification head). */
+export function holdsClassifierHead(tensors: NativeTensorLocation[]): boolean {
+  return tensors.some((tensor) => tensor.name === 'classifier.weight');
+}

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { Encoder, type HeadName } from '../../encoder.js';
 import { describeModel, type ModelDescription } from '../../model/model-description.js';
 import { libtorchInfo } from '../../native/libtorch-info.js';
-import { indexModelTensors } from '../../model/model-tensors.js';
+import { holdsClassifierHead, indexModelTensors } from '../../model/model-tensors.js';
 import { safetensorsElementCount } from '../../model/safetensors-index.js';
 import { addEncoderFlags, addModelFlags, asFlagError, encoderOptionsFrom, resolveModelDir, type EncoderFlagValues } from '../encoder-flags.js';
 import { classifierSettings } from '../../heads/classifier-config.js';
@@ -32,7 +32,7 @@ async function headsOf(modelDir: string, tensors: NativeTensorLocation[] | undef
   if (tensors) {
     const hasHead = tensors.some((tensor) => tensor.name.startsWith('cls.predictions.'));
     const heads: HeadName[] = hasHead ? ['pooled', 'maskedLm', 'sparse'] : ['pooled'];
-    if (tensors.some((tensor) => tensor.name === 'classifier.weight')) heads.push('classification');
+    if (holdsClassifierHead(tensors)) heads.push('classification');
     return heads;
   }
   const encoder = await Encoder.load(modelDir, { ...fileOptions, device: 'cpu', workers: 1, threads: 1 });
