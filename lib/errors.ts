@@ -72,6 +72,10 @@ export const ERROR_CODES = {
   ERR_TIMEOUT: { status: null, meaning: 'BertClient: no answer from the server within timeoutMs' },
   ERR_CONNECTION: { status: null, meaning: 'BertClient: the server cannot be reached' },
   ERR_SERVER: { status: null, meaning: 'BertClient: the server answered an error without a JSON body' },
+  // The BullMQ queue (bert-embed-native/queue, bert-embed queue).
+  ERR_QUEUE_RUN: { status: null, meaning: 'the queue has no such run, or a run of that id with other inputs, options or model' },
+  ERR_MODEL_MISMATCH: { status: null, meaning: "a queue worker's model files are not the run's (their sha256 differs): the shard fails for good, nothing is written" },
+  ERR_RUN_INCOMPLETE: { status: null, meaning: 'queue collect: shards of the run are not done (the message names them, with each failure)' },
 } as const satisfies Record<string, { status: number | null; meaning: string }>;
 
 /** Every code the package raises: a closed union (ERROR_CODES above is its table). */

@@ -21,7 +21,9 @@ esac
 # nginx: test/deploy/nginx.test.ts runs deploy/nginx.conf in front of two servers (as a foreground process of its own,
 # under a temp prefix; Debian's package may also enable its own nginx.service on port 80 where systemd runs)
 # chromium: test/server/dashboard.test.ts drives GET /dashboard in it, headless, through playwright-core
-packages=(cmake g++ make libtorch-dev libdnnl-dev libopenblas0-pthread python3-torch python3-numpy python3-onnx python3-httpx python3-venv curl bsdutils nginx chromium)
+# redis-server: test/scale-out/ runs BullMQ on one it starts itself, on a free loopback port (Debian's package may also
+# enable its own redis-server.service on port 6379 where systemd runs; the tests never use it)
+packages=(cmake g++ make libtorch-dev libdnnl-dev libopenblas0-pthread python3-torch python3-numpy python3-onnx python3-httpx python3-venv curl bsdutils nginx chromium redis-server)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -35,12 +37,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # .venv/: Debian's python3 with torch (CPU build), transformers, sentence-transformers, onnxruntime, safetensors, numpy,
-# onnx and tensorflow-cpu (which writes the TensorFlow checkpoints of the bert-as-service tests) from pip. Skipped when
+# onnx, tensorflow-cpu (which writes the TensorFlow checkpoints of the bert-as-service tests) and ray[data] (the Ray Data
+# scale-out tests and benchmark) from pip. Skipped when
 # they all import already. pip reads its usual configuration (pip.conf, PIP_* variables); where that names extra
 # indexes, the first becomes the index (so pip never waits on an unreachable pypi.org) and a CPU torch wheel found in
 # the find-links folders is installed as a file (a plain `torch` would resolve to the much larger CUDA build).
 # (bert_embed: the Python client of clients/python, installed last by setup_venv)
-venv_modules=(torch transformers sentence_transformers onnxruntime safetensors numpy onnx tensorflow bert_embed)
+venv_modules=(torch transformers sentence_transformers onnxruntime safetensors numpy onnx tensorflow ray.data bert_embed)
 pip_setting() { # $1: environment variable, $2: pip config key; the variable wins, as in pip
   if [ -n "${!1:-}" ]; then echo "${!1}"; else .venv/bin/python -m pip config get "$2" 2>/dev/null || true; fi
 }
@@ -78,11 +81,11 @@ setup_venv() {
   done
   # No local CPU wheel and no index of our own (plain pypi.org, whose torch is the CUDA build): PyTorch's CPU index.
   if [ "${torch[0]}" = torch ] && [ -z "$index" ]; then torch+=(--index-url https://download.pytorch.org/whl/cpu); fi
-  echo "setup: installing ${torch[0]##*/} transformers sentence-transformers onnxruntime safetensors numpy onnx tensorflow-cpu into .venv"
+  echo "setup: installing ${torch[0]##*/} transformers sentence-transformers onnxruntime safetensors numpy onnx tensorflow-cpu ray[data] into .venv"
   # (pip 23 warns once per package missing from a file:// index: drop that noise)
   local noise='is ignored: it is neither a file nor a directory'
   "$py" -m pip "${args[@]}" "${torch[@]}" 2> >(grep -v "$noise" >&2)
-  "$py" -m pip "${args[@]}" transformers sentence-transformers onnxruntime safetensors numpy onnx tensorflow-cpu 2> >(grep -v "$noise" >&2)
+  "$py" -m pip "${args[@]}" transformers sentence-transformers onnxruntime safetensors numpy onnx tensorflow-cpu 'ray[data]' 2> >(grep -v "$noise" >&2)
   # The Python client (clients/python, bert-as-service's BertClient for our server), editable: test/clients/ runs
   # this checkout's code as pip installed it. Its build backend (setuptools) comes from the same index.
   echo "setup: installing clients/python (bert-embed-client) into .venv, editable"

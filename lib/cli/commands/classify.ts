@@ -1,6 +1,8 @@
 /** `bert-embed classify`: the labels of each line (a text, or a pair written 'A ||| B') with a sequence classifier, as JSON lines. */
 import { Command } from 'commander';
 import type { ClassifyInput } from '../../heads/pair-inputs.js';
+import type { ClassifyResult } from '../../encoder.js';
+import type { SourceLine } from '../input/line-reader.js';
 import { PAIR_SEPARATOR } from '../../tokenizer/index.js';
 import { parseInteger } from '../encoder-flags.js';
 import { addMaskedLmFlags, inOrderChunks, readSentences, sourceField, type MaskedLmFlags } from '../masked-lm.js';
@@ -30,9 +32,15 @@ Examples:
     .action(async (files: string[], flags: ClassifyFlags) => runClassify(files, flags));
 }
 
-function asInput(text: string): ClassifyInput {
+/** A line 'A ||| B' is the pair (A, B). */
+export function classifyInputOf(text: string): ClassifyInput {
   const at = text.indexOf(PAIR_SEPARATOR);
   return at < 0 ? text : [text.slice(0, at), text.slice(at + PAIR_SEPARATOR.length)];
+}
+
+/** One line's JSON line, as `classify` and a queue run's shards write it. */
+export function classifyJsonLine(result: ClassifyResult, place: SourceLine, withSource: boolean): string {
+  return `{${sourceField(place, withSource)}"line":${place.line},"labels":${JSON.stringify(result.labels)},"truncated":${result.truncated}}\n`;
 }
 
 async function runClassify(files: string[], flags: ClassifyFlags): Promise<void> {
@@ -44,12 +52,10 @@ async function runClassify(files: string[], flags: ClassifyFlags): Promise<void>
     const sink = openByteSink(flags.output);
     await writeAllOrNothing(sink, async () => {
       const withSource = sources.length > 1;
-      const chunks = inOrderChunks(readSentences(sources, input), (texts, signal) => encoder.classify(texts.map(asInput), { ...options, signal }), encoder.options.workers);
+      const chunks = inOrderChunks(readSentences(sources, input), (texts, signal) => encoder.classify(texts.map(classifyInputOf), { ...options, signal }), encoder.options.workers);
       for await (const { places, results } of chunks) {
         let text = '';
-        results.forEach((result, i) => {
-          text += `{${sourceField(places[i], withSource)}"line":${places[i].line},"labels":${JSON.stringify(result.labels)},"truncated":${result.truncated}}\n`;
-        });
+        results.forEach((result, i) => (text += classifyJsonLine(result, places[i], withSource)));
         await sink.write(text);
       }
     });

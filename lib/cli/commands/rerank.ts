@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { parseInteger } from '../encoder-flags.js';
 import { addMaskedLmFlags, readSentences, sourceField, type MaskedLmFlags } from '../masked-lm.js';
 import type { SourceLine } from '../input/line-reader.js';
+import type { RerankResult } from '../../heads/sequence-classification.js';
 import { openByteSink, writeAllOrNothing } from '../output/byte-sink.js';
 import { runSignal } from '../run-control.js';
 import { UsageError } from '../usage-error.js';
@@ -32,6 +33,11 @@ Examples:
     .action(async (files: string[], flags: RerankFlags) => runRerank(files, flags));
 }
 
+/** One document's JSON line, as `rerank` and a queue run's shards write it (index: the document's, counted from 0 over all inputs). */
+export function rerankJsonLine({ index, score, truncated }: RerankResult, place: SourceLine, withSource: boolean): string {
+  return `{"index":${index},${sourceField(place, withSource)}"line":${place.line},"score":${JSON.stringify(score)},"truncated":${truncated},"text":${JSON.stringify(place.text)}}\n`;
+}
+
 async function runRerank(files: string[], flags: RerankFlags): Promise<void> {
   const { sources, input, encoder } = await openClassifierRun(files, flags, () => {
     if (flags.query === undefined) throw new UsageError('rerank needs --query <text>');
@@ -44,12 +50,7 @@ async function runRerank(files: string[], flags: RerankFlags): Promise<void> {
     if (documents.length === 0) throw new UsageError('rerank read no documents: give a file with one document per line, or lines on stdin');
     const ranked = await encoder.rerank(flags.query!, documents.map((d) => d.text), { topK: flags.topK, rawScores: Boolean(flags.rawScores), signal: runSignal });
     const withSource = sources.length > 1;
-    const text = ranked
-      .map(({ index, score, truncated }) => {
-        const place = documents[index];
-        return `{"index":${index},${sourceField(place, withSource)}"line":${place.line},"score":${JSON.stringify(score)},"truncated":${truncated},"text":${JSON.stringify(place.text)}}\n`;
-      })
-      .join('');
+    const text = ranked.map((result) => rerankJsonLine(result, documents[result.index], withSource)).join('');
     const sink = openByteSink(flags.output);
     await writeAllOrNothing(sink, () => sink.write(text));
   } finally {

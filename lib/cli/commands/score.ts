@@ -40,7 +40,8 @@ function formatOf(output: string | undefined, format: ScoreFormat | undefined): 
   return lower.endsWith('.tsv') || lower.endsWith('.tab') ? 'tsv' : 'jsonl';
 }
 
-function jsonLine(score: SentenceScore, place: SourceLine, withSource: boolean): string {
+/** One sentence's JSON line, as `score` and a queue run's shards write it. */
+export function scoreJsonLine(score: SentenceScore, place: SourceLine, withSource: boolean): string {
   const fields = [
     `"line":${place.line}`,
     `"tokens":${JSON.stringify(score.tokens)}`,
@@ -71,7 +72,7 @@ async function runScore(files: string[], flags: ScoreFlags): Promise<void> {
         let text = '';
         results.forEach((score, i) => {
           if (format === 'jsonl') {
-            text += jsonLine(score, places[i], withSource);
+            text += scoreJsonLine(score, places[i], withSource);
             return;
           }
           if (!first) text += '\n';

@@ -18,15 +18,23 @@ export interface SourceLine {
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
-function openSource(source: string): Readable {
-  return source === '-' ? process.stdin : fs.createReadStream(source);
+/** A part of a file: bytes [start, end) whose first line is line `firstLine` of the file (a queue's shard). */
+export interface ByteRange {
+  start: number;
+  end: number;
+  firstLine: number;
 }
 
-export async function* readLines(source: string): AsyncGenerator<SourceLine> {
+function openSource(source: string, range: ByteRange | undefined): Readable {
+  if (source === '-') return process.stdin;
+  return range ? fs.createReadStream(source, { start: range.start, end: range.end - 1 }) : fs.createReadStream(source);
+}
+
+export async function* readLines(source: string, range?: ByteRange): AsyncGenerator<SourceLine> {
   // ignoreBOM keeps a U+FEFF in the text: only the file's first line drops it, below.
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   let pending: Buffer[] = [];
-  let line = 0;
+  let line = range ? range.firstLine - 1 : 0;
   const decode = (bytes: Buffer): string => {
     line++;
     let end = bytes.length;
@@ -40,7 +48,8 @@ export async function* readLines(source: string): AsyncGenerator<SourceLine> {
     }
   };
   throwIfStopped();
-  const stream = openSource(source);
+  if (range && range.end <= range.start) return;
+  const stream = openSource(source, range);
   // A stopped run (a signal, a closed stdout) must not wait for more input, a terminal's included.
   const stop = (): void => void stream.destroy(runSignal.reason as Error);
   runSignal.addEventListener('abort', stop, { once: true });

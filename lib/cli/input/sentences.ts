@@ -5,7 +5,7 @@
 import { PAIR_SEPARATOR } from '../../tokenizer/index.js';
 import { InputError, UsageError } from '../usage-error.js';
 import { csvRecords, tsvRecords, type SourceRecord } from './csv.js';
-import { readLines, type SourceLine } from './line-reader.js';
+import { readLines, type ByteRange, type SourceLine } from './line-reader.js';
 
 export const INPUT_FORMATS = ['text', 'jsonl', 'csv', 'tsv'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
@@ -100,24 +100,30 @@ function columnSentences(records: AsyncIterable<SourceRecord>, options: InputOpt
 
 /** Every sentence of every source, in order. */
 export async function* readSentences(sources: string[], options: InputOptions): AsyncGenerator<SourceLine> {
-  for (const source of sources) {
-    const format = inputFormatOf(source, options);
-    const lines = readLines(source);
-    const sentences =
-      format === 'jsonl'
-        ? jsonlSentences(lines, options.field!)
-        : format === 'csv'
-          ? columnSentences(csvRecords(lines), options)
-          : format === 'tsv'
-            ? columnSentences(tsvRecords(lines), options)
-            : lines;
-    for await (const sentence of sentences) {
-      if (options.skipEmpty && sentence.text.trim() === '') continue;
-      if (options.pairs && !sentence.text.includes(PAIR_SEPARATOR)) {
-        throw new InputError(sentence.source, sentence.line, `expected a pair written 'A${PAIR_SEPARATOR}B' (--pairs)`);
-      }
-      yield sentence;
+  for (const source of sources) yield* readSourceSentences(source, options);
+}
+
+/**
+ * The sentences of one source, or of a byte range of it that starts at a record (a queue's shard: its
+ * columns given by number, without the header, which lies before the range).
+ */
+export async function* readSourceSentences(source: string, options: InputOptions, range?: ByteRange): AsyncGenerator<SourceLine> {
+  const format = inputFormatOf(source, options);
+  const lines = readLines(source, range);
+  const sentences =
+    format === 'jsonl'
+      ? jsonlSentences(lines, options.field!)
+      : format === 'csv'
+        ? columnSentences(csvRecords(lines), options)
+        : format === 'tsv'
+          ? columnSentences(tsvRecords(lines), options)
+          : lines;
+  for await (const sentence of sentences) {
+    if (options.skipEmpty && sentence.text.trim() === '') continue;
+    if (options.pairs && !sentence.text.includes(PAIR_SEPARATOR)) {
+      throw new InputError(sentence.source, sentence.line, `expected a pair written 'A${PAIR_SEPARATOR}B' (--pairs)`);
     }
+    yield sentence;
   }
 }
 
