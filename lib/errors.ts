@@ -75,6 +75,7 @@ export const ERROR_CODES = {
   // The BullMQ queue (bert-embed-native/queue, bert-embed queue).
   ERR_QUEUE_RUN: { status: null, meaning: 'the queue has no such run, or a run of that id with other inputs, options or model' },
   ERR_MODEL_MISMATCH: { status: null, meaning: "a queue worker's model files are not the run's (their sha256 differs): the shard fails for good, nothing is written" },
+  ERR_IO: { status: null, meaning: "a queue worker cannot read a shard's input or write its output (the message is the OS's: a shared path not mounted on that machine, a full disk): retried with backoff" },
   ERR_RUN_INCOMPLETE: { status: null, meaning: 'queue collect: shards of the run are not done (the message names them, with each failure)' },
 } as const satisfies Record<string, { status: number | null; meaning: string }>;
 

@@ -12,7 +12,7 @@ import os from 'node:os';
 import fs from 'node:fs';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Encoder } from '../encoder.js';
-import { BertEmbedError, type BertEmbedErrorCode } from '../errors.js';
+import { BertEmbedError, isBertEmbedErrorCode, type BertEmbedErrorCode } from '../errors.js';
 import { readSourceSentences } from '../cli/input/sentences.js';
 import type { SourceLine } from '../cli/input/line-reader.js';
 import { InputError } from '../cli/usage-error.js';
@@ -67,7 +67,9 @@ function codeOf(error: unknown): string {
   if (error instanceof InputError) return 'ERR_INPUT';
   if (error instanceof TypeError || error instanceof RangeError) return (error as { code?: string }).code === 'ERR_UNKNOWN_OPTION' ? 'ERR_UNKNOWN_OPTION' : 'ERR_VALIDATION';
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : 'ERR_INTERNAL';
+  if (isBertEmbedErrorCode(code)) return code;
+  // The OS's errors (ENOENT, EIO, ENOSPC…) reading or writing the shard's files: transient, as a missing, full or flaky mount is.
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? 'ERR_IO' : 'ERR_INTERNAL';
 }
 
 /** The error BullMQ records: the code first, then the message; permanent ones as UnrecoverableError. */
@@ -159,19 +161,22 @@ export async function startWorker(target: QueueTarget, options: StartWorkerOptio
       const encoder = await encoderFor(record);
       const answer = await runShardTask(encoder, record, places, data.firstRow);
       await writeShardOutput(record.out, { run: record.run, shard: data.shard, rows: places.length, source: places[0]?.source ?? '', lines: places.map((p) => p.line), writtenBy }, answer.extension, answer.bytes);
-      onShard({ run: data.run, shard: data.shard, rows: places.length, outcome: 'done' });
       return { rows: places.length };
     } catch (error) {
-      const jobError = asJobError(error);
-      const last = jobError instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      onShard({ run: data.run, shard: data.shard, rows: data.rows, outcome: last ? 'failed' : 'retrying', message: jobError.message });
-      throw jobError;
+      throw asJobError(error);
     }
   };
 
   const worker = new Worker<ShardJob>(where.queue, processShard, { connection: connectionOptions(where), concurrency, lockDuration, stalledInterval, maxStalledCount, autorun: false });
   // A lost Redis connection is retried by BullMQ; the event only needs a listener so that it is not thrown.
   worker.on('error', () => undefined);
+  // Told once BullMQ has recorded the outcome (the job's state says so by then).
+  worker.on('completed', (job) => onShard({ run: job.data.run, shard: job.data.shard, rows: job.data.rows, outcome: 'done' }));
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    const last = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    onShard({ run: job.data.run, shard: job.data.shard, rows: job.data.rows, outcome: last ? 'failed' : 'retrying', message: error.message });
+  });
 
   let closing: Promise<void> | undefined;
   let drainTimer: NodeJS.Timeout | undefined;
