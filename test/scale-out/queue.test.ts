@@ -2,6 +2,7 @@
 // processes: results held to the in-process API's answers for the same texts, then the faults a
 // run over many machines meets (a worker SIGKILLed or stopped mid-shard, a duplicate add, input
 // that changed, a worker with another model, a transient failure retried).
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,8 @@ import { checkpointDir } from '../helpers/checkpoints.js';
 import { expectVectorsClose } from '../helpers/compare.js';
 import { stsSentences } from '../helpers/sts.js';
 import { RERANK_DOCUMENTS, RERANK_QUERY } from '../helpers/rerank-texts.js';
+import { BIN } from '../cli/run-cli.js';
+import { repoRoot } from '../reference/helpers.js';
 import { queueCli, readNpy, spawnQueue, statusOf, until, withBullQueue } from './queue-harness.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 
@@ -82,9 +85,18 @@ describe('a run over two files and two workers', () => {
     expect(other.stderr).toMatch(/run sts is in queue q-encode already, with other inputs, options or model/);
   });
 
-  it('two workers share the shards; collect gives the in-process vectors in input order', async () => {
+  it('two workers share the shards, watched on a terminal; collect gives the in-process vectors in input order', async () => {
+    // script(1) runs `queue status --watch` under a pseudo-terminal and copies what it drew to stdout.
+    const watchCommand = [process.execPath, BIN, 'queue', 'status', ...redisArgs(queue), '--run', 'sts', '--watch', '--interval', '200'].join(' ');
+    const watch = spawn('script', ['-qec', watchCommand, '/dev/null'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let drawn = '';
+    watch.stdout.on('data', (chunk: Buffer) => (drawn += chunk.toString()));
+    const watched = new Promise((resolve) => watch.once('exit', resolve));
     const workers = [0, 1].map(() => spawnQueue(['work', ...redisArgs(queue), '-m', TINY, '--threads', '1', '--exit-when-drained']));
     const codes = await Promise.all(workers.map((worker) => worker.exited));
+    expect(await watched).toBe(0);
+    expect(drawn).toMatch(/\[#{24}\] 840\/840 rows {2}[\d,]+ rows\/s in \d+s\r?\n/);
+    expect(drawn).toContain('shards: 9/9 done, 0 failed, 0 active, 0 waiting, 0 delayed');
     expect(codes, workers.map((w) => w.stderr()).join('\n')).toEqual([0, 0]);
     const doneBy = workers.map((worker) => (worker.stderr().match(/: done \(/g) ?? []).length);
     expect(doneBy[0] + doneBy[1]).toBe(9);
@@ -116,30 +128,44 @@ describe('a run over two files and two workers', () => {
 });
 
 describe('faults', () => {
-  it('a worker SIGKILLed mid-shard: its shard stalls, and another worker finishes the run', async () => {
+  it('a shard whose worker is SIGKILLed inside it, twice, is taken over each time and the run completes', async () => {
     const queue = 'q-kill';
     const added = await queueCli(['add', ...redisArgs(queue), '--run', 'kill', '--out', out, '-m', MINILM, ...SLOW, '--shard-size', '150', fileA]);
     expect(added.code, added.stderr).toBe(0);
     const stall = ['--lock-duration', '2000', '--stalled-interval', '500', '--threads', '1'];
-    const doomed = spawnQueue(['work', ...redisArgs(queue), '-m', MINILM, ...stall]);
-    await doomed.waitFor(/shard \d+: done/);
-    const lost = await withBullQueue(redis.url, queue, async (q) => (await q.getJobs(['active'])).map((job) => job.id));
-    doomed.child.kill('SIGKILL');
-    await doomed.exited;
+    const activeIds = () => withBullQueue(redis.url, queue, async (q) => (await q.getJobs(['active'])).map((job) => job.id!));
+    const first = spawnQueue(['work', ...redisArgs(queue), '-m', MINILM, ...stall]);
+    await first.waitFor(/shard \d+: done/);
+    const lost = await activeIds();
+    first.child.kill('SIGKILL');
+    await first.exited;
     // Killed inside a shard: its job is still active (locked) with nobody working on it.
     expect(lost).toHaveLength(1);
     expect((await statusOf(redis.url, queue, 'kill')).shards.active).toBe(1);
 
+    // The next worker takes the shard over once its lock expires, and is killed inside it too.
+    const second = spawnQueue(['work', ...redisArgs(queue), '-m', MINILM, ...stall]);
+    const heldAgain = () =>
+      withBullQueue(redis.url, queue, async (q) => {
+        const job = (await q.getJob(lost[0]))!;
+        return job.stalledCounter === 1 && (await job.getState()) === 'active';
+      });
+    await until(heldAgain, 'the second worker holds the lost shard (taken over once)', 30_000);
+    second.child.kill('SIGKILL');
+    await second.exited;
+
+    // BullMQ's default (maxStalledCount 1) would fail the shard now; ours (2) retries it once more.
     const rescuer = spawnQueue(['work', ...redisArgs(queue), '-m', MINILM, ...stall, '--exit-when-drained']);
     expect(await rescuer.exited, rescuer.stderr()).toBe(0);
     const status = await statusOf(redis.url, queue, 'kill');
     expect(status.shards).toEqual({ total: 4, done: 4, failed: 0, active: 0, waiting: 0, delayed: 0 });
-    const lostShard = Number(lost[0]!.split('shard-')[1]);
+    expect(await withBullQueue(redis.url, queue, async (q) => (await q.getJob(lost[0]))!.stalledCounter)).toBe(2);
+    const lostShard = Number(lost[0].split('shard-')[1]);
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'kill', `shard-${String(lostShard).padStart(6, '0')}.json`), 'utf8'));
     expect(manifest.writtenBy).toBe(`${os.hostname()}:${rescuer.child.pid}`);
     const npy = path.join(dir, 'kill.npy');
     expect((await queueCli(['collect', ...redisArgs(queue), '--run', 'kill', '-o', npy])).code).toBe(0);
-    expectVectorsClose(readNpy(npy).data, await referenceVectors(MINILM, textsA, 128), 384, 1e-5, 'after a SIGKILL');
+    expectVectorsClose(readNpy(npy).data, await referenceVectors(MINILM, textsA, 128), 384, 1e-5, 'after two SIGKILLs');
   });
 
   it('SIGTERM: the worker finishes the shard in progress, then exits 0', async () => {
@@ -267,6 +293,14 @@ describe('the API (bert-embed-native/queue) with texts inline, for the heads', (
     } finally {
       await encoder.close();
     }
+  });
+
+  it('is the package subpath bert-embed-native/queue, for require and import', () => {
+    const names = 'addRun,collectRun,removeRun,retryRun,runStatus,startWorker';
+    const required = execFileSync(process.execPath, ['-e', "const q = require('bert-embed-native/queue'); console.log(Object.keys(q).filter((k) => typeof q[k] === 'function').sort().join())"], { cwd: repoRoot, encoding: 'utf8' });
+    expect(required.trim()).toBe(names);
+    const imported = execFileSync(process.execPath, ['--input-type=module', '-e', "import * as q from 'bert-embed-native/queue'; console.log(Object.keys(q).filter((k) => typeof q[k] === 'function').sort().join())"], { cwd: repoRoot, encoding: 'utf8' });
+    expect(imported.trim()).toBe(names);
   });
 
   it('refuses what a run cannot be, naming the field', async () => {
