@@ -70,7 +70,7 @@ export const ERROR_CODES = {
   // The CLI and BertClient.
   ERR_INPUT: { status: null, meaning: 'an input file of the CLI is unreadable at a line (invalid UTF-8, bad JSON, a missing column); the message is file:line' },
   ERR_TIMEOUT: { status: null, meaning: 'BertClient: no answer from the server within timeoutMs' },
-  ERR_CONNECTION: { status: null, meaning: 'BertClient: the server cannot be reached' },
+  ERR_CONNECTION: { status: null, meaning: 'BertClient: no server could be reached (with several endpoints, the message names each and why); the queue: Redis cannot be reached' },
   ERR_SERVER: { status: null, meaning: 'BertClient: the server answered an error without a JSON body' },
   // The BullMQ queue (bert-embed-native/queue, bert-embed queue).
   ERR_QUEUE_RUN: { status: null, meaning: 'the queue has no such run, or a run of that id with other inputs, options or model' },

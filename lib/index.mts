@@ -4,6 +4,9 @@ import bertEmbed from './index.js';
 export const { Encoder, Embeddings, BertEmbedError, ERROR_CODES, POOLING_STRATEGIES, DTYPES, SCORE_METRICS, WordPieceTokenizer, libtorchInfo, BertClient, EmbeddingServer } = bertEmbed;
 export type {
   BertClientTarget,
+  BertClientEndpoint,
+  BertClientBalance,
+  BertClientEndpointStats,
   BertClientOptions,
   ClientEncodeOptions,
   EmbeddingServerOptions,

@@ -24,5 +24,5 @@ export { BertEmbedError, ERROR_CODES, type BertEmbedErrorCode } from './errors.j
 export { POOLING_STRATEGIES, DTYPES, type EncoderOptions, type PoolingStrategy, type Dtype } from './options.js';
 export { WordPieceTokenizer, type Encoding } from './tokenizer/index.js';
 export { libtorchInfo } from './native/libtorch-info.js';
-export { BertClient, type BertClientTarget, type BertClientOptions, type ClientEncodeOptions } from './client/bert-client.js';
+export { BertClient, type BertClientTarget, type BertClientOptions, type ClientEncodeOptions, type BertClientEndpoint, type BertClientBalance, type BertClientEndpointStats } from './client/bert-client.js';
 export { EmbeddingServer, type EmbeddingServerOptions } from './server/embedding-server.js';

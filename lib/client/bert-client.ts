@@ -1,26 +1,35 @@
 /**
- * A client for `bert-embed serve`, over a UNIX socket or TCP. Vectors travel as raw float32 (no
- * JSON) on kept-alive connections; one client is safe to share between concurrent callers (each
- * call is its own HTTP request), which bert-as-service's ZeroMQ clients were not.
+ * A client for `bert-embed serve`, over a UNIX socket or TCP, to one server or spread over several
+ * (round-robin or least-pending, moving a request to another server when one cannot answer it).
+ * Vectors travel as raw float32 (no JSON) on kept-alive connections; one client is safe to share
+ * between concurrent callers (each call is its own HTTP request), which bert-as-service's ZeroMQ
+ * clients were not.
  */
-import http from 'node:http';
 import { Embeddings } from '../embeddings.js';
 import { inSourceOrder } from '../in-source-order.js';
-import { BertEmbedError, errorCodeOf } from '../errors.js';
-import { checkInteger, checkPlainObject, expectationMessage, rejectUnknownOptions } from '../validation.js';
+import { checkInteger, checkOneOf, checkPlainObject, expectationMessage, rejectUnknownOptions } from '../validation.js';
+import { endpointAddressesOf, type BertClientEndpoint, type BertClientTarget } from './endpoint-address.js';
+import { BALANCES, EndpointPool, type Balance, type EndpointStats } from './endpoint-pool.js';
+import { sendWithFailover } from './failover.js';
+import { exchange, serverError, type RawResponse } from './http-exchange.js';
+
+export type { Balance as BertClientBalance, BertClientEndpoint, BertClientTarget, EndpointStats as BertClientEndpointStats };
 
 /** Requests encodeStream keeps in flight. */
 const STREAM_REQUESTS_IN_FLIGHT = 4;
-
-export type BertClientTarget = { socket: string } | { host: string; port: number };
+const DEFAULT_DOWN_FOR_MS = 5_000;
 
 export interface BertClientOptions {
-  /** per request; default 60 s */
+  /** per request; default 60 s. A request that times out fails, and is not resent elsewhere */
   timeoutMs?: number;
-  /** most connections kept open to the server; default 16 */
+  /** most connections kept open to each server; default 16 */
   maxSockets?: number;
   /** the server's --api-key, sent as `Authorization: Bearer <apiKey>` */
   apiKey?: string;
+  /** how `{ endpoints }` share the requests: 'least-pending' (fewest in flight, ties in turn; the default) or 'round-robin' */
+  balance?: Balance;
+  /** how long a server that failed a request (refused, lost the connection, answered 503) is left out, in ms; default 5000 */
+  downForMs?: number;
 }
 
 export interface ClientEncodeOptions {
@@ -30,24 +39,14 @@ export interface ClientEncodeOptions {
   signal?: AbortSignal;
 }
 
-interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
 export class BertClient {
-  readonly #target: BertClientTarget;
-  readonly #agent: http.Agent;
+  readonly #pool: EndpointPool;
   readonly #timeoutMs: number;
   readonly #authorization: Record<string, string>;
 
   constructor(target: BertClientTarget, options: BertClientOptions = {}) {
-    const where = checkPlainObject('target', target);
-    if (typeof where.socket !== 'string' && !(typeof where.host === 'string' && typeof where.port === 'number')) {
-      throw new TypeError(expectationMessage('target', '{ socket } or { host, port }', target));
-    }
-    rejectUnknownOptions('BertClient', checkPlainObject('options', options), ['timeoutMs', 'maxSockets', 'apiKey']);
+    const addresses = endpointAddressesOf(target);
+    rejectUnknownOptions('BertClient', checkPlainObject('options', options), ['timeoutMs', 'maxSockets', 'apiKey', 'balance', 'downForMs']);
     if (options.apiKey !== undefined) {
       const expected = 'non-empty string of visible ASCII characters without spaces';
       if (typeof options.apiKey !== 'string') throw new TypeError(expectationMessage('apiKey', expected, options.apiKey));
@@ -55,9 +54,12 @@ export class BertClient {
       if (!/^[\x21-\x7e]+$/.test(options.apiKey)) throw new RangeError(`Expected ${expected} for apiKey but received a string of ${options.apiKey.length} characters that is not`);
     }
     this.#authorization = options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` };
-    this.#target = target;
     this.#timeoutMs = checkInteger('timeoutMs', options.timeoutMs ?? 60_000, 1);
-    this.#agent = new http.Agent({ keepAlive: true, maxSockets: checkInteger('maxSockets', options.maxSockets ?? 16, 1) });
+    this.#pool = new EndpointPool(addresses, {
+      balance: checkOneOf('balance', options.balance ?? 'least-pending', BALANCES),
+      downForMs: checkInteger('downForMs', options.downForMs ?? DEFAULT_DOWN_FOR_MS, 0),
+      maxSockets: checkInteger('maxSockets', options.maxSockets ?? 16, 1),
+    });
   }
 
   /** Same result shape as Encoder.encode: `{ data, shape, rows(), tokens? }`. */
@@ -88,58 +90,30 @@ export class BertClient {
     return inSourceOrder(source, (texts) => this.encode(texts, options), () => 1, STREAM_REQUESTS_IN_FLIGHT);
   }
 
+  /** GET /status of one server: with several, the one the balance picks (and another if it cannot answer). */
   async status(): Promise<Record<string, unknown>> {
     const response = await this.#request('GET', '/status', undefined, 'application/json');
     return JSON.parse(response.body.toString('utf8')) as Record<string, unknown>;
   }
 
-  /** Closes the kept-alive connections. */
-  close(): void {
-    this.#agent.destroy();
+  /** Each server's share of this client's requests, in the order they were given. */
+  endpointStats(): EndpointStats[] {
+    return this.#pool.stats();
   }
 
-  #request(method: string, path: string, body: string | undefined, accept: string, signal?: AbortSignal): Promise<RawResponse> {
-    const location = 'socket' in this.#target ? { socketPath: this.#target.socket } : { host: this.#target.host, port: this.#target.port };
-    return new Promise((resolve, reject) => {
-      const request = http.request(
-        {
-          ...location,
-          method,
-          path,
-          agent: this.#agent,
-          signal,
-          headers: { accept, ...this.#authorization, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }) },
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.once('error', reject);
-          response.once('end', () => {
-            const raw = { status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) };
-            if (raw.status >= 200 && raw.status < 300) resolve(raw);
-            else reject(serverError(raw));
-          });
-        },
-      );
-      request.setTimeout(this.#timeoutMs, () => request.destroy(new BertEmbedError(`no answer from the server within ${this.#timeoutMs} ms`, 'ERR_TIMEOUT')));
-      request.once('error', (error: NodeJS.ErrnoException) => {
-        if (error instanceof BertEmbedError || error.name === 'AbortError') reject(error);
-        else reject(new BertEmbedError(`cannot reach the server (${error.code ?? error.message})`, 'ERR_CONNECTION', { cause: error }));
-      });
-      request.end(body);
-    });
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.#pool.close();
+  }
+
+  async #request(method: string, path: string, body: string | undefined, accept: string, signal?: AbortSignal): Promise<RawResponse> {
+    const request = { method, path, body, accept, headers: this.#authorization, timeoutMs: this.#timeoutMs, signal };
+    const response = await sendWithFailover(this.#pool, (endpoint) => exchange(endpoint, request));
+    if (response.status >= 200 && response.status < 300) return response;
+    throw serverError(response);
   }
 }
 
 function shapeOf(value: unknown): number[] {
   return Array.isArray(value) ? [value.length, ...shapeOf(value[0])] : [];
-}
-
-function serverError(response: RawResponse): BertEmbedError {
-  try {
-    const { error, code } = JSON.parse(response.body.toString('utf8')) as { error: string; code: string };
-    return Object.assign(new BertEmbedError(error, errorCodeOf(code, 'ERR_SERVER')), { status: response.status });
-  } catch {
-    return Object.assign(new BertEmbedError(`the server answered HTTP ${response.status}`, 'ERR_SERVER'), { status: response.status });
-  }
 }

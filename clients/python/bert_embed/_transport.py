@@ -3,6 +3,7 @@
 Safe to share between threads: each request takes an idle connection (or opens a new one) and puts
 it back once its answer has been read in full, so no two requests ever share a connection.
 """
+import errno
 import http.client
 import json
 import socket as _socket
@@ -51,8 +52,8 @@ class Answer(object):
 
 
 class Transport(object):
-    def __init__(self, ip, port, socket_path, connect_timeout_s, max_connections=None, api_key=None):
-        self.where = 'unix:%s' % socket_path if socket_path is not None else 'http://%s:%d' % (ip, port)
+    def __init__(self, ip, port, socket_path, connect_timeout_s, api_key=None):
+        self.where = 'unix:%s' % socket_path if socket_path is not None else 'http://%s:%d' % ('[%s]' % ip if ':' in ip else ip, port)
         self._ip = ip
         self._port = port
         self._socket_path = socket_path
@@ -61,18 +62,11 @@ class Transport(object):
         self._idle = []
         self._lock = threading.Lock()
         self._closed = False
-        # ConcurrentBertClient's max_concurrency: requests beyond it wait for a connection
-        self._slots = threading.BoundedSemaphore(max_connections) if max_connections else None
 
     def request(self, method, path, body=None, accept='application/json', timeout_s=None):
-        """One request; returns an Answer with a 2xx status, raises ServerError for any other."""
-        if self._slots is not None:
-            self._slots.acquire()
-        try:
-            answer = self._request_with_retry(method, path, body, accept, timeout_s)
-        finally:
-            if self._slots is not None:
-                self._slots.release()
+        """One request; returns an Answer with a 2xx status, raises ServerError for any other, and
+        ServerConnectionError (with a short ``reason``) when no whole answer arrived."""
+        answer = self._request_with_retry(method, path, body, accept, timeout_s)
         if not 200 <= answer.status < 300:
             raise _server_error(answer)
         return answer
@@ -88,14 +82,14 @@ class Transport(object):
         connection, reused = self._take()
         try:
             return self._exchange(connection, method, path, body, accept, timeout_s)
-        except _STALE_CONNECTION_ERRORS:
+        except _STALE_CONNECTION_ERRORS as error:
             if not reused:
-                raise ServerConnectionError('the server at %s closed the connection without answering %s %s' % (self.where, method, path))
+                raise _connection_error('the server at %s closed the connection without answering %s %s' % (self.where, method, path), error)
         connection = self._open()
         try:
             return self._exchange(connection, method, path, body, accept, timeout_s)
-        except _STALE_CONNECTION_ERRORS:
-            raise ServerConnectionError('the server at %s closed the connection without answering %s %s' % (self.where, method, path))
+        except _STALE_CONNECTION_ERRORS as error:
+            raise _connection_error('the server at %s closed the connection without answering %s %s' % (self.where, method, path), error)
 
     def _exchange(self, connection, method, path, body, accept, timeout_s):
         """Sends and reads one request; the connection goes back to the idle list only when whole."""
@@ -121,7 +115,7 @@ class Transport(object):
         except _STALE_CONNECTION_ERRORS:
             raise
         except (OSError, http.client.HTTPException) as error:
-            raise ServerConnectionError('the connection to the server at %s failed during %s %s (%s)' % (self.where, method, path, error))
+            raise _connection_error('the connection to the server at %s failed during %s %s (%s)' % (self.where, method, path, error), error)
         finally:
             if finished:
                 self._give_back(connection)
@@ -131,11 +125,11 @@ class Transport(object):
     def _connect(self, connection):
         try:
             connection.connect()
-        except _socket.timeout:
-            raise ServerConnectionError('the server at %s did not accept a connection within %g s' % (self.where, self._connect_timeout_s))
+        except _socket.timeout as error:
+            raise _connection_error('the server at %s did not accept a connection within %g s' % (self.where, self._connect_timeout_s), error)
         except OSError as error:
             reason = error.strerror or str(error)
-            raise ServerConnectionError('cannot connect to a bert-embed server at %s (%s): is `bert-embed serve` running there?' % (self.where, reason))
+            raise _connection_error('cannot connect to a bert-embed server at %s (%s): is `bert-embed serve` running there?' % (self.where, reason), error)
 
     def _open(self):
         if self._socket_path is not None:
@@ -156,6 +150,13 @@ class Transport(object):
                 self._idle.append(connection)
                 return
         connection.close()
+
+
+def _connection_error(message, cause):
+    """ServerConnectionError, with ``reason``: the errno's name (``ECONNREFUSED``), else the failure's class."""
+    error = ServerConnectionError(message)
+    error.reason = errno.errorcode.get(getattr(cause, 'errno', None)) or type(cause).__name__
+    return error
 
 
 def _server_error(answer):

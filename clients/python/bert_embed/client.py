@@ -6,6 +6,11 @@ Code written for ``bert_serving.client`` runs with only its import line changed:
     bc = BertClient(port=5555)              # or BertClient(socket='/run/bert.sock')
     bc.encode(['First do it', 'then do it right', 'then do it better'])
 
+Or over several servers, each request to one of them (``balance``), moved to another when one is
+down or draining::
+
+    bc = BertClient(endpoints=['unix:/run/bert-1.sock', 'http://10.0.0.7:5555', ('10.0.0.8', 5555)])
+
 The client speaks HTTP to the server's POST /encode (vectors come back as raw float32) and
 GET /status/server; ``port_out``, ``identity`` and ``check_version`` are accepted and have no effect.
 """
@@ -23,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import __version__
-from ._transport import Transport
+from ._endpoints import BALANCES, EndpointPool, parse_endpoints
 from ._validation import check_port, check_positive_integer, check_texts, check_timeout, check_tokenized_texts, expected
 from .errors import BertEmbedError
 
@@ -35,6 +40,8 @@ _CONNECT_TIMEOUT_S = 5.0
 # Non-blocking requests in flight at once, and encode_async's batches ahead of the one it yields.
 _ASYNC_IN_FLIGHT = 8
 _ENCODE_OPTIONS = ('is_tokenized', 'show_tokens')
+# How long a server that failed a request (refused, lost the connection, answered 503) is left out.
+_DOWN_FOR_MS = 5000
 
 
 class Response(namedtuple('Response', ['id', 'embedding', 'tokens'])):
@@ -53,7 +60,8 @@ class Response(namedtuple('Response', ['id', 'embedding', 'tokens'])):
 
 
 class BertClient(object):
-    """A client of one ``bert-embed serve`` server, with bert-as-service's constructor and methods.
+    """A client of ``bert-embed serve``, with bert-as-service's constructor and methods, for one server
+    (``ip``/``port`` or ``socket``) or several (``endpoints``).
 
     **One client may be shared by any number of threads** (bert-as-service's could not: sharing
     one raised ZMQError or mixed answers up). Each request goes on a connection of its own, taken
@@ -75,6 +83,18 @@ class BertClient(object):
         (a ``TimeoutError``). As in bert-as-service, non-blocking requests wait forever.
     :param socket: the server's UNIX socket (``bert-embed serve --socket``), instead of ``ip``/``port``
     :param api_key: the server's ``--api-key`` (default: the ``BERT_EMBED_API_KEY`` environment variable)
+    :param endpoints: several servers instead of ``ip``/``port``/``socket``, each ``'unix:/path/to/socket'``,
+        ``'http://host:port'`` or ``(host, port)``. Each has its own kept-alive connections; each request
+        goes to one of them (``balance``). A request whose server refused or lost the connection before
+        the whole answer arrived, or answered 503 (loading, draining), goes to another server, and that
+        server is left out for ``down_for_ms``; nothing else is resent (a timeout may mean the request
+        still runs there). When every server failed it, ``ServerConnectionError`` names each and why.
+        The servers should run the same model and options: ``server_status`` is the one the balance
+        picks, and the construction checks read it.
+    :param balance: ``'least_pending'`` (the server with fewest requests in flight, ties in turn) or
+        ``'round_robin'``
+    :param down_for_ms: how long a server that failed a request is left out (it is still tried when every
+        other server failed too), in milliseconds
 
     With no server listening, construction (or, with ``ignore_all_checks``, the first request)
     raises ``ServerConnectionError`` at once rather than waiting.
@@ -84,24 +104,43 @@ class BertClient(object):
 
     def __init__(self, ip='localhost', port=5555, port_out=5556, output_fmt='ndarray', show_server_config=False,
                  identity=None, check_version=True, check_length=True, check_token_info=True, ignore_all_checks=False,
-                 timeout=-1, socket=None, api_key=None):
+                 timeout=-1, socket=None, api_key=None, endpoints=None, balance='least_pending', down_for_ms=_DOWN_FOR_MS):
         if output_fmt not in ('ndarray', 'list'):
             raise ValueError(expected('output_fmt', "'ndarray' or 'list'", output_fmt))
         if socket is not None and not isinstance(socket, (str, os.PathLike)):
             raise TypeError(expected('socket', 'the path of a UNIX socket', socket))
         if not isinstance(ip, str) or not ip:
             raise TypeError(expected('ip', 'a host name or address', ip))
+        if not isinstance(balance, str):
+            raise TypeError(expected('balance', ' or '.join(repr(name) for name in BALANCES), balance))
+        if balance not in BALANCES:
+            raise ValueError(expected('balance', ' or '.join(repr(name) for name in BALANCES), balance))
+        if isinstance(down_for_ms, bool) or not isinstance(down_for_ms, (int, float)):
+            raise TypeError(expected('down_for_ms', 'milliseconds >= 0', down_for_ms))
+        if not down_for_ms >= 0:
+            raise ValueError(expected('down_for_ms', 'milliseconds >= 0', down_for_ms))
         self.ip = ip
         self.port = check_port('port', port)
         self.port_out = port_out
         self.socket = None if socket is None else os.fspath(socket)
+        if endpoints is None:
+            addresses = [(self.ip, self.port, self.socket)]
+        else:
+            given = ['%s=%r' % (name, value) for name, value, default in (('ip', ip, 'localhost'), ('port', port, 5555), ('socket', socket, None)) if value != default]
+            if given:
+                raise TypeError('Expected either endpoints or ip/port/socket but received endpoints and %s' % ', '.join(given))
+            addresses = parse_endpoints(endpoints)
+            self.ip = self.port = self.socket = None
+        self.balance = balance
+        self.down_for_ms = down_for_ms
         self.timeout = check_timeout(timeout)
         self.output_fmt = output_fmt
         self.identity = identity if identity is not None else str(uuid.uuid4())
         if api_key is None:
             api_key = os.environ.get('BERT_EMBED_API_KEY') or None
         connect_timeout_s = _CONNECT_TIMEOUT_S if timeout == -1 else min(_CONNECT_TIMEOUT_S, timeout / 1000.0)
-        self._transport = Transport(ip, port, self.socket, connect_timeout_s, self._max_connections, api_key)
+        self._transport = EndpointPool(addresses, connect_timeout_s, api_key, balance, down_for_ms, self._max_connections)
+        self.endpoints = [stats['endpoint'] for stats in self._transport.stats()]
         # a client dropped without close() still closes its kept-alive connections
         weakref.finalize(self, self._transport.close)
         self._lock = threading.Lock()
@@ -129,7 +168,8 @@ class BertClient(object):
 
     @property
     def server_status(self):
-        """The server's configuration and its request statistic (GET /status/server), a dict."""
+        """The server's configuration and its request statistic (GET /status/server), a dict; with
+        ``endpoints``, the server's that the balance picks."""
         self._count_request()
         return self._transport.request('GET', '/status/server', timeout_s=self._timeout_s(True)).json()
 
@@ -142,7 +182,9 @@ class BertClient(object):
 
     @property
     def status(self):
-        """This client's state, as bert-as-service's ``BertClient.status``."""
+        """This client's state, as bert-as-service's ``BertClient.status``, and ``endpoints``: each server's
+        share of the requests (``endpoint``, ``pending``, ``sent``, ``answered``, ``failures``, ``down``,
+        ``last_failure``)."""
         with self._lock:
             pending = set(self._pending)
             count = self._request_count
@@ -158,6 +200,7 @@ class BertClient(object):
             'socket': self.socket,
             'client_version': __version__,
             'timeout': self.timeout,
+            'endpoints': self._transport.stats(),
         }
 
     # -- encoding ---------------------------------------------------------------------------
@@ -362,9 +405,10 @@ class BertClient(object):
 
 class ConcurrentBertClient(BertClient):
     """bert-as-service's ConcurrentBertClient: a BertClient for many threads, with at most
-    ``max_concurrency`` requests (connections) at the server at once. Further calls wait for a
-    free one (bert-as-service's raised RuntimeError). Every BertClient is already safe to share
-    between threads; this one also bounds how many connections it opens."""
+    ``max_concurrency`` requests (connections) at the server at once, or over all its ``endpoints``
+    together. Further calls wait for a free one (bert-as-service's raised RuntimeError). Every
+    BertClient is already safe to share between threads; this one also bounds how many connections
+    it opens."""
 
     def __init__(self, max_concurrency=10, **kwargs):
         self._max_connections = check_positive_integer('max_concurrency', max_concurrency)
