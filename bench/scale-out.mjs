@@ -6,7 +6,11 @@
 //   - queue, one worker: `bert-embed queue work --exit-when-drained --threads T` on a run added beforehand
 //     (`queue add`, shard size --shard-size), then `queue collect -o out.npy`; a redis-server of its own on loopback.
 //     The worker alone, and add + work + collect end to end, against in-process;
-//   - queue, two workers on this machine, --threads T/2 each, started together (until both exit).
+//   - queue, two workers on this machine, --threads T/2 each, started together (until both exit);
+//   - Ray Data: map_batches with bert_embed.ray.BertEmbedder (batch_size 64) on a local cluster of two 1-CPU nodes
+//     (bench/scale_out_ray.py, loopback only), one actor then two, each timed from submission to the last row
+//     materialized (the actors' server start and model load included; the cluster's own start not); every row must
+//     come back. Needs `ray[data]` in .venv (npm run setup).
 // The collected vectors must equal in-process ones (max |Δ| ≤ 1e-5 × norm) before any figure counts. Variants take
 // turns for --rounds rounds; the median counts (the host is shared and noisy).
 //
@@ -14,12 +18,12 @@
 // --print-only).
 //
 //   npx tsc -p tsconfig.json && node bench/scale-out.mjs [--rows 17000] [--shard-size 500] [--rounds 3] [--threads N] [--print-only]
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { randomWeightCheckpoint, readStsPairs, repoRoot } from '../scripts/example-fixtures.mjs';
 import { cpuFamily } from './host.mjs';
 import { writeIntoBenchmarks } from './peer-engines.mjs';
@@ -92,6 +96,28 @@ function checkSame(file, reference, width) {
   }
 }
 
+/** Ray Data's seconds per pool size (one and two actors, --rounds times each), from one local two-node cluster. */
+async function rayPipeline(model, sentences, rounds) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'be-scale-out-ray-'));
+  try {
+    const config = path.join(dir, 'config.json');
+    const sizes = Array.from({ length: rounds }, () => [1, 2]).flat();
+    fs.writeFileSync(config, JSON.stringify({ model, sentences, sizes, batch_size: 64, max_seq_len: Number(MAX_SEQ_LEN) }));
+    const python = path.join(repoRoot, '.venv', 'bin', 'python');
+    const env = { ...process.env, BERT_EMBED_BIN: BIN };
+    const { stdout } = await promisify(execFile)(python, [path.join(repoRoot, 'bench', 'scale_out_ray.py'), config], { env, cwd: dir, maxBuffer: 64 << 20 });
+    const seconds = { 1: [], 2: [] };
+    for (const line of stdout.split('\n').filter((text) => text.startsWith('{'))) {
+      const { actors, rows, seconds: taken } = JSON.parse(line);
+      if (rows !== sentences.length) throw new Error(`the Ray job with ${actors} actor(s) gave ${rows} rows, expected ${sentences.length}`);
+      seconds[actors].push(taken);
+    }
+    return seconds;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main() {
@@ -130,6 +156,7 @@ async function main() {
     redis.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  const ray = await rayPipeline(model, sentences, Number(args.rounds));
   const rows = sentences.length;
   const inProcess = median(times.inProcess);
   const line = (name, seconds, note) => `| ${name} | ${seconds.toFixed(2)} | ${Math.round(rows / seconds)} | ${(seconds / inProcess).toFixed(2)}× | ${note} |`;
@@ -143,6 +170,8 @@ async function main() {
     line('queue: one worker', median(times.worker), `overhead ${((median(times.worker) / inProcess - 1) * 100).toFixed(1)}% (target ≤ 10%)`),
     line('queue: add + one worker + collect', endToEnd, `add ${median(times.add).toFixed(2)} s (loads the model, reads the corpus twice), collect ${median(times.collect).toFixed(2)} s`),
     line(`queue: two workers, ${Math.max(1, Math.floor(threads / 2))} thread(s) each`, median(times.twoWorkers), 'both on this machine'),
+    line('Ray Data: one actor (1 CPU: 1 thread)', median(ray[1]), 'local cluster of two 1-CPU nodes, batch_size 64; actor start and model load included'),
+    line('Ray Data: two actors (one per node, 1 thread each)', median(ray[2]), 'as above'),
   ].join('\n');
   console.log(table);
   if (!args['print-only']) writeIntoBenchmarks('scale-out', table);

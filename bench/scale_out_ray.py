@@ -1,8 +1,8 @@
-"""The Ray side of bench/ray-pipeline.mjs: a local cluster of two 1-CPU nodes (all on loopback), and
+"""The Ray side of bench/scale-out.mjs: a local cluster of two 1-CPU nodes (all on loopback), and
 one map_batches job per pool size, each timed from submission to the last row materialized (the
 actors' server start and model load included). Prints one JSON line per pool size.
 
-argv[1]: a JSON file {"model", "sentences", "sizes", "batch_size"}; BERT_EMBED_BIN names bin/bert-embed.js.
+argv[1]: a JSON file {"model", "sentences", "sizes", "batch_size", "max_seq_len"}; BERT_EMBED_BIN names bin/bert-embed.js.
 """
 import json
 import os
@@ -39,7 +39,7 @@ def main():
         ds = ray.data.from_items(rows, override_num_blocks=32).materialize()
         for size in config['sizes']:
             started = time.perf_counter()
-            embedded = ds.map_batches(BertEmbedder, fn_constructor_kwargs={'model': config['model'], 'column': 'text'},
+            embedded = ds.map_batches(BertEmbedder, fn_constructor_kwargs={'model': config['model'], 'column': 'text', 'max_seq_len': config['max_seq_len']},
                                       batch_size=config['batch_size'], batch_format='numpy',
                                       compute=ActorPoolStrategy(size=size), num_cpus=1).materialize()
             seconds = time.perf_counter() - started

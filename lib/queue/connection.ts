@@ -31,21 +31,32 @@ export function connectionOptions(target: QueueTarget): ConnectionOptions {
 
 export class QueueConnection {
   readonly redis: Redis;
-  readonly queue: Queue<ShardJob>;
+  #queue: Queue<ShardJob> | undefined;
 
-  constructor(readonly target: QueueTarget) {
+  private constructor(readonly target: QueueTarget) {
     // Commands fail instead of waiting forever when Redis is unreachable (a CLI must exit).
-    this.redis = new Redis(target.redis, { maxRetriesPerRequest: 2, lazyConnect: true });
-    this.queue = new Queue<ShardJob>(target.queue, { connection: connectionOptions(target) });
+    this.redis = new Redis(target.redis, { maxRetriesPerRequest: 2, lazyConnect: true, retryStrategy: (times) => (times > 3 ? null : 200 * times) });
+  }
+
+  /** BullMQ's queue, on connections of its own (opened once Redis answered). */
+  get queue(): Queue<ShardJob> {
+    if (!this.#queue) {
+      this.#queue = new Queue<ShardJob>(this.target.queue, { connection: connectionOptions(this.target) });
+      // A lost connection is retried by ioredis; the event only needs a listener so that nothing is printed.
+      this.#queue.on('error', () => undefined);
+    }
+    return this.#queue;
   }
 
   static async open(target: QueueTarget): Promise<QueueConnection> {
     const connection = new QueueConnection(target);
+    let reason: string | undefined;
+    connection.redis.on('error', (error: Error) => (reason ??= error.message));
     try {
       await connection.redis.connect();
     } catch (error) {
       await connection.close();
-      throw new BertEmbedError(`cannot reach Redis at ${redactedUrl(target.redis)} (${(error as Error).message})`, 'ERR_CONNECTION', { cause: error });
+      throw new BertEmbedError(`cannot reach Redis at ${redactedUrl(target.redis)} (${reason ?? (error as Error).message})`, 'ERR_CONNECTION', { cause: error });
     }
     return connection;
   }
@@ -66,7 +77,7 @@ export class QueueConnection {
   }
 
   async close(): Promise<void> {
-    await this.queue.close().catch(() => undefined);
+    await this.#queue?.close().catch(() => undefined);
     this.redis.disconnect();
   }
 }

@@ -29,7 +29,7 @@ export interface StartWorkerOptions {
   model: string;
   /** where and how this worker runs (device, threads, workers, batch sizes); the run sets the rest */
   encoderOptions?: EncoderOptions;
-  /** shards run at once (default 1; the Encoder batches within a shard) */
+  /** shards run at once (default 2: the next shard is read and queued while one finishes, so the engine never waits between shards) */
   concurrency?: number;
   /** ms a shard's lock lasts without renewal: a killed worker's shard is taken over after it (default 30000) */
   lockDurationMs?: number;
@@ -104,7 +104,7 @@ export async function startWorker(target: QueueTarget, options: StartWorkerOptio
   const model = given.model;
   const placement = checkPlainObject('encoderOptions', given.encoderOptions ?? {});
   rejectUnknownOptions('encoderOptions (a worker sets where it runs; the run sets the rest)', placement, PLACEMENT_OPTION_NAMES);
-  const concurrency = checkInteger('concurrency', given.concurrency ?? 1, 1, 64);
+  const concurrency = checkInteger('concurrency', given.concurrency ?? 2, 1, 64);
   const lockDuration = checkInteger('lockDurationMs', given.lockDurationMs ?? 30_000, 100);
   const stalledInterval = checkInteger('stalledIntervalMs', given.stalledIntervalMs ?? 30_000, 100);
   const maxStalledCount = checkInteger('maxStalledCount', given.maxStalledCount ?? 2, 0, 1000);
@@ -150,6 +150,9 @@ export async function startWorker(target: QueueTarget, options: StartWorkerOptio
     try {
       const record = await recordOf(data.run);
       if (!record) throw coded(`run ${data.run} has no record in queue ${where.queue}: it was removed, or added to another queue`, 'ERR_QUEUE_RUN');
+      // The model loads on native threads while its files are hashed: a worker's first shard waits for the slower of the two.
+      const encoder = encoderFor(record);
+      encoder.catch(() => undefined); // awaited below, after the identity check
       const identity = await identityFor(record);
       if (identity.sha256 !== record.model.sha256) {
         throw coded(`this worker's model ${describeIdentity(identity)} is not run ${record.run}'s model ${describeIdentity(record.model)}: start the worker with -m on the run's model files`, 'ERR_MODEL_MISMATCH');
@@ -158,8 +161,7 @@ export async function startWorker(target: QueueTarget, options: StartWorkerOptio
       if (places.length !== data.rows) {
         throw new InputError(places[0]?.source ?? String(data.input.source), data.input.kind === 'file' ? data.input.firstLine : 1, `shard ${data.shard} holds ${places.length} rows where run ${record.run} counted ${data.rows}: the input changed since the run was added`);
       }
-      const encoder = await encoderFor(record);
-      const answer = await runShardTask(encoder, record, places, data.firstRow);
+      const answer = await runShardTask(await encoder, record, places, data.firstRow);
       await writeShardOutput(record.out, { run: record.run, shard: data.shard, rows: places.length, source: places[0]?.source ?? '', lines: places.map((p) => p.line), writtenBy }, answer.extension, answer.bytes);
       return { rows: places.length };
     } catch (error) {
@@ -191,7 +193,7 @@ export async function startWorker(target: QueueTarget, options: StartWorkerOptio
   };
   if (exitWhenDrained) {
     let checking = false;
-    drainTimer = setInterval(() => {
+    const checkDrained = (): void => {
       if (checking || closing) return;
       checking = true;
       connection.queue
@@ -201,7 +203,12 @@ export async function startWorker(target: QueueTarget, options: StartWorkerOptio
         })
         .catch(() => undefined)
         .finally(() => (checking = false));
-    }, DRAINED_CHECK_MS);
+    };
+    // Looked at as each shard settles (the last one ends the run at once); the timer also catches
+    // retries and stalled shards coming due, and a queue that was empty from the start.
+    worker.on('completed', checkDrained);
+    worker.on('failed', checkDrained);
+    drainTimer = setInterval(checkDrained, DRAINED_CHECK_MS);
   }
   const running = worker.run();
   const closed = (async () => {

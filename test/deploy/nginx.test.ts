@@ -6,7 +6,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { BIN } from '../cli/run-cli.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
 import { repoRoot } from '../reference/helpers.js';
 import { request as socketRequest } from '../server/harness.js';
+import { freePort } from '../helpers/free-port.js';
 
 const MODEL = checkpointDir('tiny');
 const MAX_SEQ_LEN = 64;
@@ -73,16 +73,6 @@ function writeNginxConfig(dir: string, sockets: string[], port: number): string 
   return file;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 interface Served {
   child: ChildProcess;

@@ -127,12 +127,34 @@ describe('a run over two files and two workers', () => {
   });
 });
 
+describe('inputs as encode reads them', () => {
+  it('a CSV with a header, a named column and quoted fields spanning lines: shards start at records, rows keep their lines', async () => {
+    const texts = ['plain text', 'a "quoted" word, with a comma', 'two\nlines', ...sentences.slice(0, 9), 'three\nmore\nlines', 'last'];
+    const quote = (text: string) => (/[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
+    const file = path.join(dir, 'docs.csv');
+    fs.writeFileSync(file, `id,text\n${texts.map((text, i) => `${i},${quote(text)}`).join('\n')}\n`);
+    const queue = ['--redis', redis.url, '--queue', 'q-csv'];
+    const added = await queueCli(['add', ...queue, '--run', 'csv', '--out', out, '-m', TINY, '--max-seq-len', String(MAX_SEQ_LEN), '--shard-size', '3', '--column', 'text', file]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout.toString())).toMatchObject({ shards: 5, rows: texts.length });
+    expect((await spawnQueue(['work', ...queue, '-m', TINY, '--exit-when-drained']).exited)).toBe(0);
+    const output = path.join(dir, 'csv.jsonl');
+    const collected = await queueCli(['collect', ...queue, '--run', 'csv', '-o', output]);
+    expect(collected.code, collected.stderr).toBe(0);
+    const rows = fs.readFileSync(output, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    // the line each record starts on: the header is line 1, a text with n newlines takes n + 1 lines
+    let line = 2;
+    expect(rows.map((row) => row.line)).toEqual(texts.map((text) => ((line += text.split('\n').length), line - text.split('\n').length)));
+    expectVectorsClose(rows.flatMap((row) => row.embedding), await referenceVectors(TINY, texts, MAX_SEQ_LEN), 128, 1e-5, 'CSV run');
+  });
+});
+
 describe('faults', () => {
   it('a shard whose worker is SIGKILLed inside it, twice, is taken over each time and the run completes', async () => {
     const queue = 'q-kill';
     const added = await queueCli(['add', ...redisArgs(queue), '--run', 'kill', '--out', out, '-m', MINILM, ...SLOW, '--shard-size', '150', fileA]);
     expect(added.code, added.stderr).toBe(0);
-    const stall = ['--lock-duration', '2000', '--stalled-interval', '500', '--threads', '1'];
+    const stall = ['--lock-duration', '2000', '--stalled-interval', '500', '--threads', '1', '--concurrency', '1'];
     const activeIds = () => withBullQueue(redis.url, queue, async (q) => (await q.getJobs(['active'])).map((job) => job.id!));
     const first = spawnQueue(['work', ...redisArgs(queue), '-m', MINILM, ...stall]);
     await first.waitFor(/shard \d+: done/);
@@ -168,10 +190,10 @@ describe('faults', () => {
     expectVectorsClose(readNpy(npy).data, await referenceVectors(MINILM, textsA, 128), 384, 1e-5, 'after two SIGKILLs');
   });
 
-  it('SIGTERM: the worker finishes the shard in progress, then exits 0', async () => {
+  it('SIGTERM: the worker finishes the shard in progress, then exits 0 (one at a time: --concurrency 1)', async () => {
     const queue = 'q-term';
     expect((await queueCli(['add', ...redisArgs(queue), '--run', 'term', '--out', out, '-m', MINILM, ...SLOW, '--shard-size', '150', fileA])).code).toBe(0);
-    const worker = spawnQueue(['work', ...redisArgs(queue), '-m', MINILM, '--threads', '1']);
+    const worker = spawnQueue(['work', ...redisArgs(queue), '-m', MINILM, '--threads', '1', '--concurrency', '1']);
     await worker.waitFor(/shard \d+: done/);
     const inProgress = await withBullQueue(redis.url, queue, async (q) => (await q.getJobs(['active'])).map((job) => job.id));
     worker.child.kill('SIGTERM');

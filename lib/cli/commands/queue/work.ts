@@ -1,4 +1,4 @@
-/** `bert-embed queue work`: runs a queue's shards until stopped (SIGTERM: the shard in progress is finished first, then exit 0). */
+/** `bert-embed queue work`: runs a queue's shards until stopped (SIGTERM: the shards in progress are finished first, then exit 0). */
 import { Command } from 'commander';
 import { startWorker } from '../../../queue/queue-worker.js';
 import { PLACEMENT_OPTION_NAMES } from '../../../queue/run-record.js';
@@ -9,11 +9,11 @@ type WorkFlags = QueueFlags &
   EncoderFlagValues & { model: string; revision: string; quiet?: boolean; concurrency: number; exitWhenDrained?: boolean; lockDuration: number; stalledInterval: number; maxStalledCount: number };
 
 export function queueWorkCommand(): Command {
-  const command = new Command('work').description("run the queue's shards through one model until stopped (SIGTERM finishes the shard in progress, then exits 0)");
+  const command = new Command('work').description("run the queue's shards through one model until stopped (SIGTERM finishes the shards in progress, then exits 0)");
   addQueueFlags(command);
   addModelFlags(command);
   command
-    .option('--concurrency <n>', 'shards run at once (the model batches within a shard)', parseInteger, 1)
+    .option('--concurrency <n>', 'shards run at once: with 2, the next shard is read while one finishes, so the model never waits between shards', parseInteger, 2)
     .option('--exit-when-drained', 'exit 0 once the queue has nothing waiting, delayed or active')
     .option('--lock-duration <ms>', "a shard's lock: a killed worker's shard is taken over by another after it", parseInteger, 30_000)
     .option('--stalled-interval <ms>', 'how often to look for shards whose worker died', parseInteger, 30_000)
