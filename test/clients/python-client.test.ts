@@ -16,6 +16,7 @@ import { checkpointDir } from '../helpers/checkpoints.js';
 import { expectVectorsClose } from '../helpers/compare.js';
 import { stsSentences } from '../helpers/sts.js';
 import { VENV_PYTHON } from '../reference/hf-mlm.js';
+import { float32OfBase64, runClientScript } from '../helpers/python-client.js';
 import { repoRoot } from '../reference/helpers.js';
 
 const execFileAsync = promisify(execFile);
@@ -65,18 +66,12 @@ async function serve(name: string, args: string[]): Promise<Served> {
 }
 
 /** Runs a script of test/clients with .venv's Python, outside the repository (the package must come from pip). */
-async function python(script: string, args: unknown): Promise<any> {
-  const env = { ...process.env };
-  delete env.PYTHONPATH;
-  const { stdout } = await execFileAsync(VENV_PYTHON, [path.join(SCRIPTS, script), JSON.stringify(args)], { cwd: os.tmpdir(), env, maxBuffer: 256 << 20 });
-  return JSON.parse(stdout);
+function python(script: string, args: unknown): Promise<any> {
+  return runClientScript(path.join(SCRIPTS, script), [JSON.stringify(args)]);
 }
 
 function float32Of(value: { shape: number[]; float32: string }): { data: Float32Array; shape: number[] } {
-  const bytes = Buffer.from(value.float32, 'base64');
-  const data = new Float32Array(bytes.length / 4);
-  for (let i = 0; i < data.length; i++) data[i] = bytes.readFloatLE(i * 4);
-  return { data, shape: value.shape };
+  return { data: float32OfBase64(value), shape: value.shape };
 }
 
 async function expected(texts: string[] | string[][], options: { isTokenized?: boolean } = {}): Promise<Float32Array> {

@@ -2,19 +2,16 @@
 // several real `bert-embed serve` processes: endpoints_client.py drives it (threads, a SIGKILL, a
 // SIGTERM drain), and every vector it received is checked here against the in-process Node API's
 // vectors for that request's own texts.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Encoder } from '../../lib/index.js';
 import { expectVectorsClose } from '../helpers/compare.js';
 import { VENV_PYTHON } from '../reference/hf-mlm.js';
 import { repoRoot } from '../reference/helpers.js';
+import { float32OfBase64, runClientScript } from '../helpers/python-client.js';
 import { distinctRequests, loadReferenceEncoder, longRequest, referenceVectors, requestsCounted, Servers, type Served } from './endpoints-servers.js';
 
-const execFileAsync = promisify(execFile);
 const SCRIPT = path.join(repoRoot, 'test', 'scale-out', 'endpoints_client.py');
 const SCRIPT_WITHIN_MS = 300_000;
 /** Enough work that the request is still running when the script's SIGTERM arrives a few ms after it was sent. */
@@ -40,26 +37,19 @@ function startServers(names: string[]): Promise<Served[]> {
 }
 
 /** Runs a scenario of endpoints_client.py with .venv's Python, outside the repository (the package must come from pip). */
-async function python(args: Record<string, unknown>): Promise<any> {
+function python(args: Record<string, unknown>): Promise<any> {
   const argsFile = path.join(servers.dir, 'args.json');
   fs.writeFileSync(argsFile, JSON.stringify(args));
-  const env = { ...process.env };
-  delete env.PYTHONPATH;
-  const { stdout } = await execFileAsync(VENV_PYTHON, [SCRIPT, argsFile], { cwd: os.tmpdir(), env, maxBuffer: 256 << 20, timeout: SCRIPT_WITHIN_MS });
-  return JSON.parse(stdout);
+  return runClientScript(SCRIPT, [argsFile], SCRIPT_WITHIN_MS);
 }
 
-function float32Of(value: { shape: number[]; float32: string }): Float32Array {
-  const bytes = Buffer.from(value.float32, 'base64');
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-}
 
 function expectAnswers(answers: { shape: number[]; float32: string }[], requests: string[][], expected: Float32Array[]): void {
   expect(answers).toHaveLength(requests.length);
   answers.forEach((answer, i) => {
     expect(answer, `request ${i} was not answered`).not.toBeNull();
     expect(answer.shape).toEqual([requests[i].length, encoder.dimension]);
-    expectVectorsClose(float32Of(answer), expected[i], encoder.dimension, 1e-6, `request ${i}`);
+    expectVectorsClose(float32OfBase64(answer), expected[i], encoder.dimension, 1e-6, `request ${i}`);
   });
 }
 
@@ -106,7 +96,7 @@ describe('the Python client over several servers', () => {
     });
     expect(record.long_in_flight_at_drain, 'the long request must still be in flight when the drain starts; make it longer').toBe(true);
     expect(record.long).toEqual({ value: [long.length, encoder.dimension] });
-    expectVectorsClose(float32Of(record.moved), (await encoder.encode(moved)).data, encoder.dimension, 1e-6, 'moved request');
+    expectVectorsClose(float32OfBase64(record.moved), (await encoder.encode(moved)).data, encoder.dimension, 1e-6, 'moved request');
     const [onDraining, onOther] = record.after;
     expect(onDraining).toMatchObject({ sent: 2, answered: 1, failures: 1, last_failure: 'HTTP 503 ERR_SHUTTING_DOWN', down: true, pending: 0 });
     expect(onOther).toMatchObject({ sent: 2, answered: 2, failures: 0, last_failure: null });
