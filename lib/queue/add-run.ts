@@ -15,7 +15,7 @@ import { assertBoolean, assertStringArray, checkInteger, checkOneOf, checkPlainO
 import { checkQueueTarget, QueueConnection, type QueueTarget } from './connection.js';
 import { modelIdentity } from './model-identity.js';
 import { planFileShards, planInlineShards, type ShardPlan } from './plan-shards.js';
-import { checkRunId, QUEUE_TASKS, RESULT_OPTION_NAMES, shardJobId, type QueueTask, type RunRecord } from './run-record.js';
+import { checkRunId, QUEUE_TASKS, RESULT_OPTION_NAMES, shardJobId, TASK_OPTION_NAMES, type QueueTask, type RunRecord } from './run-record.js';
 import { runDir } from './shard-output.js';
 
 export interface QueueTaskOptions {
@@ -66,8 +66,7 @@ const ADD_OPTIONS = ['run', 'out', 'model', 'task', 'taskOptions', 'encoderOptio
 const JOBS_PER_ADD = 1000;
 
 function resolveTaskOptions(task: QueueTask, given: Record<string, unknown>): Record<string, unknown> {
-  const known: Record<QueueTask, string[]> = { encode: [], score: ['metric'], classify: ['topK', 'rawScores'], rerank: ['query', 'rawScores'] };
-  rejectUnknownOptions(`the ${task} task`, given, known[task]);
+  rejectUnknownOptions(`the ${task} task`, given, TASK_OPTION_NAMES[task]);
   if (task === 'score') return { metric: checkOneOf('taskOptions.metric', given.metric ?? 'within_word_l2r', SCORE_METRICS) };
   const rawScores = given.rawScores ?? false;
   assertBoolean('taskOptions.rawScores', rawScores);

@@ -9,6 +9,9 @@ import type { ModelIdentity } from './model-identity.js';
 export const QUEUE_TASKS = ['encode', 'score', 'classify', 'rerank'] as const;
 export type QueueTask = (typeof QUEUE_TASKS)[number];
 
+/** The options each task takes (taskOptions), as its CLI command's flags: --metric, --query, --top-k, --raw-scores. */
+export const TASK_OPTION_NAMES: Record<QueueTask, readonly string[]> = { encode: [], score: ['metric'], classify: ['topK', 'rawScores'], rerank: ['query', 'rawScores'] };
+
 /** Encoder options that change the answers: recorded with the run, so every worker answers alike. */
 export const RESULT_OPTION_NAMES = [
   'pooling',

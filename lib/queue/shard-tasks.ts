@@ -54,8 +54,3 @@ const SHARD_TASKS: Record<QueueTask, ShardTask> = {
 export function runShardTask(encoder: Encoder, record: RunRecord, places: SourceLine[], firstRow: number): Promise<ShardAnswer> {
   return SHARD_TASKS[record.task](encoder, record, places, firstRow);
 }
-
-/** What a model must have for a task (checked at add, and by each worker before its first shard). */
-export function requiredHead(task: QueueTask): 'pooled' | 'maskedLm' | 'classification' {
-  return task === 'encode' ? 'pooled' : task === 'score' ? 'maskedLm' : 'classification';
-}

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { SCORE_METRICS } from '../../../heads/masked-lm-scoring.js';
 import { addRun } from '../../../queue/add-run.js';
-import { QUEUE_TASKS, RESULT_OPTION_NAMES, type QueueTask } from '../../../queue/run-record.js';
+import { QUEUE_TASKS, RESULT_OPTION_NAMES, TASK_OPTION_NAMES, type QueueTask } from '../../../queue/run-record.js';
 import { addEncoderFlags, addModelFlags, encoderOptionsFrom, parseInteger, resolveModelDir, type EncoderFlagValues } from '../../encoder-flags.js';
 import { addInputFlags, checkReadable, inputOptionsFrom, type InputFlagValues } from '../../input-flags.js';
 import { readSentences } from '../../input/sentences.js';
@@ -48,12 +48,11 @@ Examples:
 
 function taskOptionsOf(flags: AddFlags): Record<string, unknown> {
   const given = { metric: flags.metric, query: flags.query, topK: flags.topK, rawScores: flags.rawScores };
-  const allowed: Record<QueueTask, string[]> = { encode: [], score: ['metric'], classify: ['topK', 'rawScores'], rerank: ['query', 'rawScores'] };
   const flagOf: Record<string, string> = { metric: '--metric', query: '--query', topK: '--top-k', rawScores: '--raw-scores' };
   const options: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(given)) {
     if (value === undefined) continue;
-    if (!allowed[flags.task].includes(name)) throw new UsageError(`${flagOf[name]} is not a flag of --task ${flags.task}`);
+    if (!TASK_OPTION_NAMES[flags.task].includes(name)) throw new UsageError(`${flagOf[name]} is not a flag of --task ${flags.task}`);
     options[name] = value;
   }
   if (flags.task === 'rerank' && flags.query === undefined) throw new UsageError('--task rerank needs --query <text>');
