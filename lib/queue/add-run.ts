@@ -12,7 +12,7 @@ import { checkInputOptions, type InputOptions } from '../cli/input/sentences.js'
 import type { ScoreMetric } from '../heads/masked-lm-scoring.js';
 import { SCORE_METRICS } from '../heads/masked-lm-scoring.js';
 import { assertBoolean, assertStringArray, checkInteger, checkOneOf, checkPlainObject, expectationMessage, rejectUnknownOptions } from '../validation.js';
-import { checkQueueTarget, QueueConnection, type QueueTarget } from './connection.js';
+import { checkQueueTarget, withConnection, type QueueTarget } from './connection.js';
 import { modelIdentity } from './model-identity.js';
 import { planFileShards, planInlineShards, type ShardPlan } from './plan-shards.js';
 import { checkRunId, QUEUE_TASKS, RESULT_OPTION_NAMES, shardJobId, TASK_OPTION_NAMES, type QueueTask, type RunRecord } from './run-record.js';
@@ -157,8 +157,7 @@ export async function addRun(target: QueueTarget, options: AddRunOptions): Promi
     createdAt: new Date().toISOString(),
   };
 
-  const connection = await QueueConnection.open(where);
-  try {
+  return withConnection(where, async (connection) => {
     const { record: existing, created } = await connection.createRun(record);
     if (!created && !sameRun(existing, record)) {
       throw new BertEmbedError(`run ${run} is in queue ${where.queue} already, with other inputs, options or model: give this run another id, or remove the old one (queue remove)`, 'ERR_QUEUE_RUN');
@@ -175,7 +174,5 @@ export async function addRun(target: QueueTarget, options: AddRunOptions): Promi
       await connection.queue.addBulk(jobs);
     }
     return { run, shards: plan.shards.length, rows: plan.rows, created };
-  } finally {
-    await connection.close();
-  }
+  });
 }

@@ -9,10 +9,10 @@ import { openByteSink, writeAllOrNothing } from '../cli/output/byte-sink.js';
 import { npyHeader } from '../cli/output/npy-header.js';
 import { openVectorSink, outputFormatOf, type OutputFormat } from '../cli/output/vector-sink.js';
 import { expectationMessage } from '../validation.js';
-import type { QueueTarget } from './connection.js';
+import { withConnection, type QueueTarget } from './connection.js';
 import { checkRunId, shardName, shardJobId, type RunRecord } from './run-record.js';
 import { readShardData, readShardManifest, type ShardManifest } from './shard-output.js';
-import { failureOf, requireRun, shardStates, withConnection, type ShardState } from './run-status.js';
+import { failureOf, shardStates, type ShardState } from './run-status.js';
 
 export interface CollectResult {
   run: string;
@@ -61,7 +61,7 @@ export function collectRun(target: QueueTarget, run: string, output: string, opt
   checkRunId(run);
   if (typeof output !== 'string' || output === '') throw new TypeError(expectationMessage('output', 'a file path (.npy, .jsonl or .f32)', output));
   return withConnection(target, async (connection) => {
-    const record = await requireRun(connection, run);
+    const record = await connection.requireRun(run);
     const format = record.task === 'encode' ? outputFormatOf(output, options.format) : (options.format ?? 'jsonl');
     if (record.task !== 'encode' && format !== 'jsonl') throw new RangeError(expectationMessage('format', `'jsonl' (a ${record.task} run answers JSON lines)`, format));
     const states = await shardStates(connection, record);

@@ -66,6 +66,13 @@ export class QueueConnection {
     return text === null ? undefined : (JSON.parse(text) as RunRecord);
   }
 
+  /** The run's record, or ERR_QUEUE_RUN when the queue has none. */
+  async requireRun(run: string): Promise<RunRecord> {
+    const record = await this.readRun(run);
+    if (!record) throw new BertEmbedError(`queue ${this.target.queue} has no run ${run}`, 'ERR_QUEUE_RUN');
+    return record;
+  }
+
   /** Writes the record unless one exists; returns the record in force. */
   async createRun(record: RunRecord): Promise<{ record: RunRecord; created: boolean }> {
     const created = (await this.redis.set(runRecordKey(this.target.queue, record.run), JSON.stringify(record), 'NX')) === 'OK';
@@ -79,6 +86,16 @@ export class QueueConnection {
   async close(): Promise<void> {
     await this.#queue?.close().catch(() => undefined);
     this.redis.disconnect();
+  }
+}
+
+/** A connection for the length of `use`, closed whatever happens. */
+export async function withConnection<T>(target: QueueTarget, use: (connection: QueueConnection) => Promise<T>): Promise<T> {
+  const connection = await QueueConnection.open(checkQueueTarget(target));
+  try {
+    return await use(connection);
+  } finally {
+    await connection.close();
   }
 }
 

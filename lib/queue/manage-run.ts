@@ -1,13 +1,13 @@
 /** retryRun and removeRun: the verbs a BullMQ user reaches for when a run went wrong. */
 import { checkRunId, shardJobId } from './run-record.js';
-import type { QueueTarget } from './connection.js';
-import { requireRun, shardStates, withConnection } from './run-status.js';
+import { withConnection, type QueueTarget } from './connection.js';
+import { shardStates } from './run-status.js';
 
 /** Moves the run's failed shards back to waiting (their attempts start again); returns how many. */
 export function retryRun(target: QueueTarget, run: string): Promise<number> {
   checkRunId(run);
   return withConnection(target, async (connection) => {
-    const record = await requireRun(connection, run);
+    const record = await connection.requireRun(run);
     const states = await shardStates(connection, record);
     let retried = 0;
     for (const [shard, state] of states.entries()) {
@@ -28,7 +28,7 @@ export function retryRun(target: QueueTarget, run: string): Promise<number> {
 export function removeRun(target: QueueTarget, run: string): Promise<{ removed: number; active: number }> {
   checkRunId(run);
   return withConnection(target, async (connection) => {
-    const record = await requireRun(connection, run);
+    const record = await connection.requireRun(run);
     let removed = 0;
     let active = 0;
     for (let shard = 0; shard < record.shardRows.length; shard++) {

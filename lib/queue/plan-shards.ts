@@ -70,7 +70,12 @@ async function lineOffsets(source: string, lines: number[]): Promise<number[]> {
   return offsets;
 }
 
-async function planFile(source: string, input: InputOptions, shardSize: number, firstRow: number): Promise<{ shards: PlannedShard[]; rows: number; columns?: string[] }> {
+async function planFile(
+  source: string,
+  input: InputOptions,
+  shardSize: number,
+  firstRow: number,
+): Promise<{ shards: PlannedShard[]; rows: number; columns?: string[]; recorded: RunRecord['sources'][number] }> {
   const before = fs.statSync(source);
   const starts: { line: number; rows: number }[] = [];
   let rows = 0;
@@ -92,7 +97,8 @@ async function planFile(source: string, input: InputOptions, shardSize: number, 
     row += start.rows;
     return shard;
   });
-  return { shards, rows, columns: await columnNumbers(source, input) };
+  // The file as its shards were planned: what a worker checks it against.
+  return { shards, rows, columns: await columnNumbers(source, input), recorded: { path: source, size: after.size, mtimeMs: after.mtimeMs } };
 }
 
 /** Files as byte-range shards (none may be '-'). */
@@ -100,6 +106,7 @@ export async function planFileShards(files: string[], input: InputOptions, shard
   const shards: PlannedShard[] = [];
   let rows = 0;
   let columns: string[] | undefined;
+  const sources: RunRecord['sources'] = [];
   for (const source of files) {
     const planned = await planFile(source, input, shardSize, rows);
     if (columns && planned.columns && planned.columns.join() !== columns.join()) {
@@ -108,11 +115,8 @@ export async function planFileShards(files: string[], input: InputOptions, shard
     columns ??= planned.columns;
     shards.push(...planned.shards);
     rows += planned.rows;
+    sources.push(planned.recorded);
   }
-  const sources = files.map((source) => {
-    const stat = fs.statSync(source);
-    return { path: source, size: stat.size, mtimeMs: stat.mtimeMs };
-  });
   return { shards, rows, input: { ...input, columns, header: false }, sources };
 }
 

@@ -12,7 +12,7 @@ import os from 'node:os';
 import fs from 'node:fs';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Encoder } from '../encoder.js';
-import { BertEmbedError, isBertEmbedErrorCode, type BertEmbedErrorCode } from '../errors.js';
+import { BertEmbedError, isBertEmbedErrorCode } from '../errors.js';
 import { readSourceSentences } from '../cli/input/sentences.js';
 import type { SourceLine } from '../cli/input/line-reader.js';
 import { InputError } from '../cli/usage-error.js';
@@ -79,10 +79,6 @@ function asJobError(error: unknown): Error {
   return PERMANENT_CODES.has(code) ? new UnrecoverableError(message) : new Error(message);
 }
 
-function coded(message: string, code: BertEmbedErrorCode): BertEmbedError {
-  return new BertEmbedError(message, code);
-}
-
 async function readShard(record: RunRecord, job: ShardJob): Promise<SourceLine[]> {
   const input = job.input;
   if (input.kind === 'texts') return input.texts.map((text, i) => ({ source: input.source, line: input.lines[i], text }));
@@ -128,10 +124,10 @@ export async function startWorker(target: QueueTarget, options: StartWorkerOptio
     }
     return record;
   };
-  const fileOptionsOf = (record: RunRecord) => resolveModelFileOptions(record.encoderOptions);
   const identityFor = (record: RunRecord): Promise<ModelIdentity> => {
-    const key = JSON.stringify(fileOptionsOf(record));
-    if (!identities.has(key)) identities.set(key, modelIdentity(model, fileOptionsOf(record)));
+    const fileOptions = resolveModelFileOptions(record.encoderOptions);
+    const key = JSON.stringify(fileOptions);
+    if (!identities.has(key)) identities.set(key, modelIdentity(model, fileOptions));
     return identities.get(key)!;
   };
   const encoderFor = (record: RunRecord): Promise<Encoder> => {
@@ -149,13 +145,13 @@ export async function startWorker(target: QueueTarget, options: StartWorkerOptio
     const data = job.data;
     try {
       const record = await recordOf(data.run);
-      if (!record) throw coded(`run ${data.run} has no record in queue ${where.queue}: it was removed, or added to another queue`, 'ERR_QUEUE_RUN');
+      if (!record) throw new BertEmbedError(`run ${data.run} has no record in queue ${where.queue}: it was removed, or added to another queue`, 'ERR_QUEUE_RUN');
       // The model loads on native threads while its files are hashed: a worker's first shard waits for the slower of the two.
       const encoder = encoderFor(record);
       encoder.catch(() => undefined); // awaited below, after the identity check
       const identity = await identityFor(record);
       if (identity.sha256 !== record.model.sha256) {
-        throw coded(`this worker's model ${describeIdentity(identity)} is not run ${record.run}'s model ${describeIdentity(record.model)}: start the worker with -m on the run's model files`, 'ERR_MODEL_MISMATCH');
+        throw new BertEmbedError(`this worker's model ${describeIdentity(identity)} is not run ${record.run}'s model ${describeIdentity(record.model)}: start the worker with -m on the run's model files`, 'ERR_MODEL_MISMATCH');
       }
       const places = await readShard(record, data);
       if (places.length !== data.rows) {

@@ -1,6 +1,5 @@
 /** runStatus: where each shard of a run stands, from BullMQ's job states, and why failed ones failed. */
-import { BertEmbedError } from '../errors.js';
-import { checkQueueTarget, QueueConnection, type QueueTarget } from './connection.js';
+import { withConnection, type QueueConnection, type QueueTarget } from './connection.js';
 import { checkRunId, shardJobId, type RunRecord } from './run-record.js';
 
 export interface RunStatus {
@@ -32,25 +31,10 @@ export function failureOf(reason: string | undefined): { code: string; message: 
   return match ? { code: match[1], message: match[2] } : { code: 'ERR_INTERNAL', message: reason ?? 'failed without a reason' };
 }
 
-export async function requireRun(connection: QueueConnection, run: string): Promise<RunRecord> {
-  const record = await connection.readRun(run);
-  if (!record) throw new BertEmbedError(`queue ${connection.target.queue} has no run ${run}`, 'ERR_QUEUE_RUN');
-  return record;
-}
-
-export async function withConnection<T>(target: QueueTarget, use: (connection: QueueConnection) => Promise<T>): Promise<T> {
-  const connection = await QueueConnection.open(checkQueueTarget(target));
-  try {
-    return await use(connection);
-  } finally {
-    await connection.close();
-  }
-}
-
 export function runStatus(target: QueueTarget, run: string): Promise<RunStatus> {
   checkRunId(run);
   return withConnection(target, async (connection) => {
-    const record = await requireRun(connection, run);
+    const record = await connection.requireRun(run);
     const states = await shardStates(connection, record);
     const shards = { total: states.length, done: 0, failed: 0, active: 0, waiting: 0, delayed: 0 };
     let rowsDone = 0;
