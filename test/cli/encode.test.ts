@@ -1,6 +1,5 @@
 // `bert-embed encode` and `tokenize` run as real processes: outputs read back by numpy and
 // compared with the in-process API on the same model and options.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Encoder } from '../../lib/index.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
 import { expectVectorsClose } from '../helpers/compare.js';
+import { loadNpy } from '../helpers/npy.js';
 import { stsSentences } from '../helpers/sts.js';
 import { sharedDir } from '../reference/helpers.js';
 import { jsonLines, runCli } from './run-cli.js';
@@ -30,13 +30,6 @@ function writeInput(name: string, text: string | Buffer): string {
   const file = path.join(work, name);
   fs.writeFileSync(file, text);
   return file;
-}
-
-/** numpy's view of a .npy file: shape, dtype and values. */
-function loadNpy(file: string): { shape: number[]; dtype: string; data: Float32Array } {
-  const script = 'import json,sys,numpy; a=numpy.load(sys.argv[1]); print(json.dumps({"shape":list(a.shape),"dtype":str(a.dtype),"data":a.ravel().tolist()}))';
-  const parsed = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { maxBuffer: 1 << 28 }).toString()) as { shape: number[]; dtype: string; data: number[] };
-  return { ...parsed, data: Float32Array.from(parsed.data) };
 }
 
 describe('bert-embed encode', () => {

@@ -1,7 +1,6 @@
 // What the BullMQ tests share: `bert-embed queue` runs as real processes, the shard jobs as BullMQ
-// itself reports them, and .npy files read back.
+// itself reports them.
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import { Queue } from 'bullmq';
 import { BIN, runCli, type CliResult } from '../cli/run-cli.js';
 
@@ -60,15 +59,4 @@ export async function until(condition: () => Promise<boolean>, what: string, tim
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-/** A float32 .npy file's shape and data. */
-export function readNpy(file: string): { shape: number[]; data: Float32Array } {
-  const bytes = fs.readFileSync(file);
-  const headerLength = bytes.readUInt16LE(8);
-  const header = bytes.subarray(10, 10 + headerLength).toString('latin1');
-  if (!header.includes("'descr': '<f4'")) throw new Error(`${file} is not little-endian float32: ${header}`);
-  const shape = /'shape': \(([^)]*)\)/.exec(header)![1].split(',').filter((n) => n.trim() !== '').map(Number);
-  const start = 10 + headerLength;
-  return { shape, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + bytes.length)) };
 }

@@ -11,11 +11,12 @@ import { Encoder } from '../../lib/index.js';
 import { addRun, collectRun, runStatus, startWorker } from '../../lib/queue/index.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
 import { expectVectorsClose } from '../helpers/compare.js';
+import { loadNpy } from '../helpers/npy.js';
 import { stsSentences } from '../helpers/sts.js';
 import { RERANK_DOCUMENTS, RERANK_QUERY } from '../helpers/rerank-texts.js';
 import { BIN } from '../cli/run-cli.js';
 import { repoRoot } from '../reference/helpers.js';
-import { queueCli, readNpy, spawnQueue, statusOf, until, withBullQueue } from './queue-harness.js';
+import { queueCli, spawnQueue, statusOf, until, withBullQueue } from './queue-harness.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 
 const TINY = checkpointDir('tiny');
@@ -108,8 +109,9 @@ describe('a run over two files and two workers', () => {
     const npy = path.join(dir, 'sts.npy');
     const collected = await queueCli(['collect', ...redisArgs(queue), '--run', 'sts', '-o', npy]);
     expect(collected.code, collected.stderr).toBe(0);
-    const { shape, data } = readNpy(npy);
+    const { shape, dtype, data } = loadNpy(npy);
     expect(shape).toEqual([840, 128]);
+    expect(dtype).toBe('float32');
     expectVectorsClose(data, expected, 128, 1e-5, 'collected .npy');
 
     const jsonl = path.join(dir, 'sts.jsonl');
@@ -187,7 +189,9 @@ describe('faults', () => {
     expect(manifest.writtenBy).toBe(`${os.hostname()}:${rescuer.child.pid}`);
     const npy = path.join(dir, 'kill.npy');
     expect((await queueCli(['collect', ...redisArgs(queue), '--run', 'kill', '-o', npy])).code).toBe(0);
-    expectVectorsClose(readNpy(npy).data, await referenceVectors(MINILM, textsA, 128), 384, 1e-5, 'after two SIGKILLs');
+    const collected = loadNpy(npy);
+    expect(collected.dtype).toBe('float32');
+    expectVectorsClose(collected.data, await referenceVectors(MINILM, textsA, 128), 384, 1e-5, 'after two SIGKILLs');
   });
 
   it('SIGTERM: the worker finishes the shard in progress, then exits 0 (one at a time: --concurrency 1)', async () => {
