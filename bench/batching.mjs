@@ -12,9 +12,9 @@
 // the same run. The vectors of every run are checked against the first run's (padding must not change them).
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { Encoder } from '../dist/index.js';
-import { encoderInternals } from '../dist/encoder.js';
-import { BatchScheduler } from '../dist/pool/batch-scheduler.js';
+import { openEncoder } from '../dist/encoder.js';
+import { pooledHead } from '../dist/tasks/embed/pooled-head.js';
+import { BatchScheduler } from '../dist/engine/batch-scheduler.js';
 import { randomWeightCheckpoint, readStsPairs } from '../scripts/example-fixtures.mjs';
 
 const { values: args } = parseArgs({
@@ -50,13 +50,13 @@ function padToMaxSeqLen(replica, padId) {
 
 /** Runs one mode on an encoder: the shipped encode() for 'length', a scheduler built the same way otherwise. */
 async function runMode(encoder, mode) {
-  const internals = encoderInternals.get(encoder);
+  const internals = replicasOf.get(encoder);
   if (mode === 'length') {
     const result = await encoder.encode(sentences);
     return { data: result.data, statistics: encoder.status() };
   }
   const { options, tokenizer } = encoder;
-  const replicas = mode === 'fixed' ? internals.replicas.map((r) => padToMaxSeqLen(r, tokenizer.padId)) : internals.replicas;
+  const replicas = mode === 'fixed' ? internals.map((r) => padToMaxSeqLen(r, tokenizer.padId)) : internals;
   const scheduler = new BatchScheduler(
     replicas,
     { ...options, tokenizeWindow: 4096, order: 'arrival' },
@@ -65,7 +65,7 @@ async function runMode(encoder, mode) {
   const data = await scheduler.submit({
     count: sentences.length,
     tokenize: (start, end) => sentences.slice(start, end).map((text) => tokenizer.encode(text, undefined, { maxLength: maxSeqLen })),
-    head: internals.nativeHead(),
+    head: pooledHead(encoder, encoder.options),
     rowWidth: encoder.dimension,
   });
   const statistics = scheduler.statistics.snapshot();
@@ -73,6 +73,8 @@ async function runMode(encoder, mode) {
   if (mode === 'fixed') statistics.paddingRatio = 1 - statistics.tokens / (sentences.length * maxSeqLen);
   return { data, statistics };
 }
+
+const replicasOf = new WeakMap();
 
 function maxDifference(a, b) {
   let worst = 0;
@@ -84,7 +86,13 @@ const modes = ['length', 'arrival', 'fixed'];
 const results = [];
 let reference;
 for (const workers of [1, 2]) {
-  const encoder = await Encoder.load(modelDir, { maxSeqLen, workers, maxBatchSize: 32 });
+  // The internal factory hands over each replica, so the other modes can run their own scheduler on them.
+  const replicas = [];
+  const encoder = await openEncoder(modelDir, { maxSeqLen, workers, maxBatchSize: 32 }, (replica) => {
+    replicas.push(replica);
+    return replica.encode;
+  });
+  replicasOf.set(encoder, replicas);
   await encoder.encode(sentences.slice(0, 64)); // warm-up: first forward passes are slower
   for (const mode of modes) {
     let best = Infinity;

@@ -37,6 +37,7 @@ export const ERROR_CODES = {
     status: 422,
     meaning: "the call needs BertForSequenceClassification's head (rerank: a cross-encoder with one label; classify) and the model has none",
   },
+  ERR_NO_TOKEN_CLASSIFIER_HEAD: { status: 422, meaning: "the call needs BertForTokenClassification's head (classify-tokens) and the model has none" },
   ERR_OVERLOADED: { status: 429, meaning: 'more sentences are waiting than maxQueuedSentences (--max-queued)' },
   ERR_CANCELLED: { status: 499, meaning: 'the call was aborted (an AbortSignal, or the HTTP client hung up)' },
   ERR_CLOSED: { status: null, meaning: 'the encoder is closed; the server answers it as ERR_SHUTTING_DOWN (503)' },

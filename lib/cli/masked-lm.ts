@@ -5,7 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import { Command } from 'commander';
 import { Encoder } from '../encoder.js';
-import { BertEmbedError } from '../errors.js';
+import { requireTask } from '../tasks/index.js';
 import { inSourceOrder } from '../in-source-order.js';
 import { addEncoderFlags, addModelFlags, asFlagError, encoderOptionsFrom, resolveModelDir, type EncoderFlagValues } from './encoder-flags.js';
 import { addInputFlags, checkReadable, inputOptionsFrom, totalLines, type InputFlagValues } from './input-flags.js';
@@ -81,13 +81,8 @@ export async function openMaskedLmRun(
   method: 'score' | 'fillMask',
   checkFlags: () => void = () => undefined,
 ): Promise<MaskedLmRun> {
-  const run = await openHeadRun(files, flags, checkFlags, async (encoder) => {
-    if (encoder.heads.includes('maskedLm')) return;
-    // The encoder's own refusal, so that the CLI says what the API says.
-    if (method === 'score') await encoder.score([]);
-    else await encoder.fillMask([], { topK: 1 });
-    throw new BertEmbedError(`${method} needs BERT's masked-LM head, but ${encoder.modelDir} has none`, 'ERR_NO_MLM_HEAD');
-  });
+  // The capabilities' own refusal (ERR_NO_MLM_HEAD), so that the CLI says what the API says.
+  const run = await openHeadRun(files, flags, checkFlags, async (encoder) => requireTask(encoder.capabilities, method === 'score' ? 'score' : 'fill-mask'));
   const { sources, input, encoder } = run;
   try {
     const quiet = Boolean(flags.quiet);

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import { BertEmbedError } from '../errors.js';
 import type { NativeBertConfig, NativeTensorLocation } from '../native/binding.js';
+import type { ClassifierKind } from './capabilities.js';
 import { expectationMessage } from '../validation.js';
 
 /** What the engine loads. */
@@ -282,8 +283,11 @@ export interface WeightsNaming {
 export interface TensorSelection {
   /** also the pooler (pooler.dense.*) when the file has it: an export keeps it, the engine has no use for it */
   pooler?: boolean;
-  /** also BertForSequenceClassification's head (the pooler and classifier.*) when the file has classifier.*: config.json's label count */
-  classifierLabels?: number;
+  /**
+   * also the classifier when the file has classifier.*: config.json's label count, and whose head it is
+   * (capabilities.ts decides): BertForSequenceClassification's reads the pooler too, BertForTokenClassification's does not
+   */
+  classifier?: { labels: number; kind: ClassifierKind };
 }
 
 /**
@@ -339,9 +343,10 @@ export function selectBertTensors(
   const optionalGroups: [string, Map<string, ExpectedTensor>, Map<string, ExpectedTensor>][] = [
     ['a masked-LM head', expectedMaskedLmHeadTensors(config), untiedDecoderTensors(config)],
   ];
-  const classifier = selection.classifierLabels !== undefined && (stored.has('classifier.weight') || stored.has('classifier.bias'));
-  // The classification head reads the pooler, so it takes the pooler's tensors with it (once).
-  if (classifier) optionalGroups.push(['a sequence-classification head', classifierHeadTensors(config, selection.classifierLabels!), new Map()]);
+  const classifier = selection.classifier && (stored.has('classifier.weight') || stored.has('classifier.bias')) ? selection.classifier : undefined;
+  if (classifier?.kind === 'token') optionalGroups.push(['a token-classification head', classifierTensors(config, classifier.labels), new Map()]);
+  // The sequence-classification head reads the pooler, so it takes the pooler's tensors with it (once).
+  if (classifier?.kind === 'sequence') optionalGroups.push(['a sequence-classification head', new Map([...poolerTensors(config), ...classifierTensors(config, classifier.labels)]), new Map()]);
   else if (selection.pooler) optionalGroups.push(['a pooler', poolerTensors(config), new Map()]);
   for (const [what, group, extras] of optionalGroups) {
     const entries = [...group];
@@ -365,10 +370,9 @@ function poolerTensors(config: NativeBertConfig): Map<string, ExpectedTensor> {
   ]);
 }
 
-/** BertForSequenceClassification's head: the pooler, then classifier.* with one row per label. */
-function classifierHeadTensors(config: NativeBertConfig, labels: number): Map<string, ExpectedTensor> {
+/** The classifier: classifier.* with one row per label. */
+function classifierTensors(config: NativeBertConfig, labels: number): Map<string, ExpectedTensor> {
   return new Map([
-    ...poolerTensors(config),
     ['classifier.weight', { shape: [labels, config.hiddenSize], fields: ['num_labels (id2label)', 'hidden_size'] }],
     ['classifier.bias', { shape: [labels], fields: ['num_labels (id2label)'] }],
   ]);

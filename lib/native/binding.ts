@@ -52,31 +52,17 @@ export type NativeLoadSpec =
   | (NativeLoadCommon & { format: 'safetensors' | 'tf-checkpoint'; config: NativeBertConfig; tensors: NativeTensorLocation[] })
   | (NativeLoadCommon & { format: 'torchscript' });
 
-export interface NativePoolingSpec {
-  strategy: string;
-  /** resolved indices: 0 = embedding output, i = output of layer i */
-  layers: number[];
-  maskClsSep: boolean;
-  normalize: boolean;
-  clsId: number;
-  sepId: number;
-  outputSeqLen: number;
-}
-
 /**
- * What runs on the encoder's hidden states. Rows of one batch share one head spec, so the spec is
- * also the scheduler's grouping key; per-row data (masked-LM positions) travels in the batch.
+ * What runs on the encoder's hidden states: a head the addon has (native/heads/registry.cpp), named
+ * by `kind`, with that head's settings, which only the task that asks for it reads. Rows of one
+ * batch share one spec, so the spec is also the scheduler's grouping key. A head that reads
+ * integers of each row's own (masked-LM positions) says how many: `payloadWidth`.
  */
-export type NativeHeadSpec =
-  | ({ kind: 'pooled' } & NativePoolingSpec)
-  /** `slots` scored positions per row; each answers [target logprob, target rank, topK × (id, logprob)] */
-  | { kind: 'maskedLm'; slots: number; topK: number }
-  /** max over tokens of log(1 + relu(logits)): one vocabulary-wide row per sentence */
-  | { kind: 'sparse' }
-  /** BertForSequenceClassification: tanh(pooler) on [CLS], then the classifier; one row of num_labels logits per sentence */
-  | { kind: 'classification' };
-
-export type NativeHeadKind = NativeHeadSpec['kind'];
+export interface NativeHeadSpec {
+  readonly kind: string;
+  readonly payloadWidth?: number;
+  readonly [setting: string]: unknown;
+}
 
 /** A padded batch: row-major [batchSize, seqLen] ids and type ids, and each row's real length. */
 export interface NativeBatch {
@@ -86,15 +72,8 @@ export interface NativeBatch {
   batchSize: number;
   seqLen: number;
   head: NativeHeadSpec;
-  /** masked LM: [batchSize × slots] positions to score, -1 for an empty slot */
-  positions?: Int32Array;
-  /** masked LM: [batchSize × slots] ids whose log-probability to report, -1 for none */
-  targets?: Int32Array;
-}
-
-/** Floats per masked-LM slot in a native answer. */
-export function maskedLmSlotWidth(topK: number): number {
-  return 2 + 2 * topK;
+  /** [batchSize × head.payloadWidth] integers the head reads, when it reads any */
+  payload?: Int32Array;
 }
 
 export interface NativeEncodeOutput {
@@ -105,8 +84,8 @@ export interface NativeEncodeOutput {
 export interface NativeLoadResult {
   threads: number;
   blasThreads: number;
-  /** the model holds BertForMaskedLM's head (cls.predictions) */
-  maskedLmHead: boolean;
+  /** every head kind the loaded weights can run, in the addon's registry order */
+  heads: string[];
 }
 
 /** One model replica with its own worker thread. Every call runs there and settles a promise. */

@@ -9,7 +9,7 @@ import { rerankJsonLine } from '../cli/commands/rerank.js';
 import { scoreJsonLine } from '../cli/commands/score.js';
 import type { SourceLine } from '../cli/input/line-reader.js';
 import { npyHeader } from '../cli/output/npy-header.js';
-import type { ScoreMetric } from '../heads/masked-lm-scoring.js';
+import type { ScoreMetric } from '../tasks/index.js';
 import type { QueueTask, RunRecord } from './run-record.js';
 import type { ShardDataExtension } from './shard-output.js';
 

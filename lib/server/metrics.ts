@@ -1,5 +1,5 @@
 /** Prometheus text exposition of the server's requests and the encoder's pool, and their last minutes for the dashboard. */
-import type { EncoderStatus } from '../pool/encoder-status.js';
+import type { EncoderStatus } from '../encoder/encoder-status.js';
 import { MetricsHistory, SAMPLE_INTERVAL_MS, type StatusHistory } from './dashboard/metrics-history.js';
 
 const LATENCY_BOUNDS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, Infinity];

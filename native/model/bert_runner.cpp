@@ -92,11 +92,11 @@ torch::Tensor BertRunner::maskedLmLogits(const torch::Tensor& rows) {
   return packedHead_->decoder->forward(x);
 }
 
-bool BertRunner::hasClassifierHead() const {
+bool BertRunner::hasSequenceClassifierHead() const {
   return !traced_ && module_.hasattr(kClassifierHeadAttribute) && module_.attr(kClassifierHeadAttribute).toBool();
 }
 
-torch::Tensor BertRunner::classifierLogits(const torch::Tensor& clsRows) {
+torch::Tensor BertRunner::sequenceClassifierLogits(const torch::Tensor& clsRows) {
   // Two small products per batch: plain torch ops, in the dtype the head's weights were given.
   const auto poolerWeight = module_.attr("pooler_weight").toTensor();
   auto pooled = torch::linear(clsRows.to(poolerWeight.scalar_type()), poolerWeight, module_.attr("pooler_bias").toTensor()).tanh();

@@ -58,10 +58,10 @@ class BertRunner {
   // [rows, hidden] -> [rows, vocab], in the model's dtype.
   torch::Tensor maskedLmLogits(const torch::Tensor& rows);
   // Whether the model holds BertForSequenceClassification's pooler and classifier.
-  bool hasClassifierHead() const;
+  bool hasSequenceClassifierHead() const;
   // Logits of the sequence-classification head for [CLS] hidden states: [rows, hidden] -> [rows, num_labels]
   // (tanh(pooler) then the classifier), in the model's dtype.
-  torch::Tensor classifierLogits(const torch::Tensor& clsRows);
+  torch::Tensor sequenceClassifierLogits(const torch::Tensor& clsRows);
   // Encoder layers: the deepest hidden state hiddenStates can return.
   int64_t numLayers() const;
 

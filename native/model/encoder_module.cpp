@@ -86,16 +86,19 @@ void registerMaskedLmHead(torch::jit::Module& module, TensorMap& weights) {
   module.register_attribute("head_mkldnn", c10::BoolType::get(), false);
 }
 
-// BertForSequenceClassification's head: the pooler (dense + tanh on [CLS]) and the classifier, when
-// the checkpoint has both (the TypeScript index selects them only then); empty tensors otherwise.
-void registerClassifierHead(torch::jit::Module& module, TensorMap& weights) {
-  const bool present = weights.count("classifier.weight") > 0 && weights.count("pooler.dense.weight") > 0;
-  auto headTensor = [&](const char* name) { return present ? take(weights, name) : torch::empty({0}); };
-  module.register_buffer("pooler_weight", headTensor("pooler.dense.weight"));
-  module.register_buffer("pooler_bias", headTensor("pooler.dense.bias"));
-  module.register_buffer("classifier_weight", headTensor("classifier.weight"));
-  module.register_buffer("classifier_bias", headTensor("classifier.bias"));
-  module.register_attribute(kClassifierHeadAttribute, c10::BoolType::get(), present);
+// The classifier (classifier.*) and the pooler (pooler.dense.*), each when the checkpoint has it (the
+// TypeScript index selects them by the model's architecture); empty tensors otherwise.
+// BertForSequenceClassification reads both, BertForTokenClassification the classifier alone.
+void registerClassifierHeads(torch::jit::Module& module, TensorMap& weights) {
+  const bool classifier = weights.count("classifier.weight") > 0;
+  const bool pooler = weights.count("pooler.dense.weight") > 0;
+  auto headTensor = [&](bool present, const char* name) { return present ? take(weights, name) : torch::empty({0}); };
+  module.register_buffer("pooler_weight", headTensor(pooler, "pooler.dense.weight"));
+  module.register_buffer("pooler_bias", headTensor(pooler, "pooler.dense.bias"));
+  module.register_buffer("classifier_weight", headTensor(classifier, "classifier.weight"));
+  module.register_buffer("classifier_bias", headTensor(classifier, "classifier.bias"));
+  module.register_attribute(kClassifierHeadAttribute, c10::BoolType::get(), classifier && pooler);
+  module.register_attribute(kClassifierAttribute, c10::BoolType::get(), classifier);
 }
 
 }  // namespace
@@ -142,7 +145,7 @@ torch::jit::Module buildEncoderModule(const BertConfig& config, TensorMap weight
   module.register_attribute("use_cpu_kernels", c10::BoolType::get(), false);
   module.register_attribute("cpu_linears", c10::ListType::create(cpuLinearType), c10::impl::GenericList(cpuLinearType));
   registerMaskedLmHead(module, weights);
-  registerClassifierHead(module, weights);
+  registerClassifierHeads(module, weights);
   module.define(kBertEncoderSource, std::make_shared<EncoderSourceResolver>());
   module.eval();
   return module;

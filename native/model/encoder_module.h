@@ -15,6 +15,9 @@ inline constexpr const char* kMaskedLmHeadAttribute = "has_mlm_head";
 // Whether the module holds BertForSequenceClassification's head (pooler_* and classifier_* buffers);
 // absent from modules exported before it, which then have none.
 inline constexpr const char* kClassifierHeadAttribute = "has_classifier_head";
+// Whether the module holds a classifier (classifier_* buffers), with or without the pooler: what
+// BertForTokenClassification reads. Absent from modules exported before it (has_classifier_head then says).
+inline constexpr const char* kClassifierAttribute = "has_classifier";
 // The TorchScript class of prepacked quantized linear weights (int8_linears).
 inline constexpr const char* kLinearPackedParamsClass = "__torch__.torch.classes.quantized.LinearPackedParamsBase";
 

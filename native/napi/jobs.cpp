@@ -5,7 +5,7 @@
 #include "engine/cpu_allocator.h"
 #include "engine/cpu_threads.h"
 #include "engine/device.h"
-#include "heads/heads.h"
+#include "heads/registry.h"
 #include "napi/js_values.h"
 
 namespace bert_embed {
@@ -46,36 +46,18 @@ std::vector<TensorLocation> readLocations(const Napi::Array& array) {
   return locations;
 }
 
-PoolingSpec readPooling(const Napi::Object& object) {
-  PoolingSpec pooling;
-  pooling.strategy = parsePoolingStrategy(stringField(object, "strategy"));
-  pooling.layers = intArrayField(object, "layers");
-  pooling.maskClsSep = boolField(object, "maskClsSep");
-  pooling.normalize = boolField(object, "normalize");
-  pooling.clsId = intField(object, "clsId");
-  pooling.sepId = intField(object, "sepId");
-  pooling.outputSeqLen = intField(object, "outputSeqLen");
-  return pooling;
-}
+// A head's settings read from the batch's `head` object.
+class NapiHeadSettings : public HeadSettings {
+ public:
+  explicit NapiHeadSettings(Napi::Object object) : object_(std::move(object)) {}
+  int64_t integer(const char* name) const override { return intField(object_, name); }
+  bool flag(const char* name) const override { return boolField(object_, name); }
+  std::string text(const char* name) const override { return stringField(object_, name); }
+  std::vector<int64_t> integers(const char* name) const override { return intArrayField(object_, name); }
 
-// The batch's head; a masked-LM batch also carries each row's positions and target ids.
-HeadSpec readHead(const Napi::Object& batch, int64_t batchSize) {
-  auto object = field(batch, "head").As<Napi::Object>();
-  HeadSpec head;
-  head.kind = parseHeadKind(stringField(object, "kind"));
-  if (head.kind == HeadKind::Pooled) head.pooling = readPooling(object);
-  if (head.kind == HeadKind::MaskedLm) {
-    head.slots = intField(object, "slots");
-    head.topK = intField(object, "topK");
-    head.positions = intArrayField(batch, "positions");
-    head.targets = intArrayField(batch, "targets");
-    const auto cells = static_cast<size_t>(batchSize * head.slots);
-    if (head.positions.size() != cells || head.targets.size() != cells) {
-      throw Napi::RangeError::New(batch.Env(), "native masked-LM arrays do not match batchSize × slots");
-    }
-  }
-  return head;
-}
+ private:
+  Napi::Object object_;
+};
 
 // Both formats arrive as a list of tensor locations (lib/model/safetensors-index.ts, lib/model/tf-checkpoint/).
 bool isTensorList(const std::string& format) { return format == "safetensors" || format == "tf-checkpoint"; }
@@ -126,12 +108,14 @@ void LoadJob::execute(ModelSlot& slot) {
   if (int8) slot.runner->quantizeLinearLayers();
   else if (cpuBf16) slot.runner->useCpuBFloat16();
   else slot.runner->packCpuLinearLayers();
-  hasMaskedLmHead_ = slot.runner->hasMaskedLmHead();
+  heads_ = availableHeads(*slot.runner);
 }
 
 Napi::Value LoadJob::result(Napi::Env env) {
   auto info = Napi::Object::New(env);
-  info.Set("maskedLmHead", Napi::Boolean::New(env, hasMaskedLmHead_));
+  auto heads = Napi::Array::New(env, heads_.size());
+  for (size_t i = 0; i < heads_.size(); ++i) heads.Set(static_cast<uint32_t>(i), Napi::String::New(env, heads_[i]));
+  info.Set("heads", heads);
   info.Set("threads", Napi::Number::New(env, static_cast<double>(threads_)));
   info.Set("blasThreads", Napi::Number::New(env, static_cast<double>(blasThreadCount())));
   return info;
@@ -143,7 +127,14 @@ EncodeJob::EncodeJob(Napi::Env env, const Napi::Object& batch) : Job(env) {
   lengths_ = intArrayField(batch, "lengths");
   batchSize_ = intField(batch, "batchSize");
   seqLen_ = intField(batch, "seqLen");
-  head_ = readHead(batch, batchSize_);
+  if (batch.Has("payload") && !batch.Get("payload").IsUndefined()) payload_ = intArrayField(batch, "payload");
+  auto head = field(batch, "head").As<Napi::Object>();
+  headKind_ = stringField(head, "kind");
+  try {
+    head_ = headEntry(headKind_).make(NapiHeadSettings(head), batchSize_, payload_.size());
+  } catch (const CodedError& error) {
+    throw Napi::RangeError::New(env, error.what());
+  }
   const auto cells = static_cast<size_t>(batchSize_ * seqLen_);
   if (ids_.size() != cells || typeIds_.size() != cells || lengths_.size() != static_cast<size_t>(batchSize_)) {
     throw Napi::RangeError::New(env, "native batch arrays do not match batchSize × seqLen");
@@ -153,13 +144,16 @@ EncodeJob::EncodeJob(Napi::Env env, const Napi::Object& batch) : Job(env) {
 void EncodeJob::execute(ModelSlot& slot) {
   c10::InferenceMode inferenceMode;
   auto& runner = slot.loaded();
+  const auto& entry = headEntry(headKind_);
+  if (!entry.available(runner)) throw CodedError(entry.missingCode, std::string("the model has no ") + entry.kind + " head");
   auto ids = longTensor(ids_, batchSize_, seqLen_);
   auto typeIds = longTensor(typeIds_, batchSize_, seqLen_);
   auto lengths = torch::from_blob(lengths_.data(), {batchSize_, 1}, torch::kLong);
   auto mask = torch::arange(seqLen_, torch::kLong).unsqueeze(0) < lengths;
-  auto hidden = runner.hiddenStates(ids, typeIds, mask, deepestLayerFor(head_, runner), readsFirstTokenOnly(head_));
+  auto hidden = runner.hiddenStates(ids, typeIds, mask, head_->deepestLayer(runner), head_->readsFirstTokenOnly());
   auto device = runner.device();
-  output_ = runHead(runner, hidden, ids.to(device), mask.to(device), lengths_, head_).contiguous();
+  const auto deviceIds = ids.to(device), deviceMask = mask.to(device);
+  output_ = head_->run(runner, HeadInput{hidden, deviceIds, deviceMask, lengths_, payload_}).contiguous();
 }
 
 Napi::Value EncodeJob::result(Napi::Env env) {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/job_error.h"
-#include "heads/head_spec.h"
+#include "heads/head.h"
 #include "model/bert_runner.h"
 
 namespace bert_embed {
@@ -42,7 +42,7 @@ class LoadJob : public Job {
   int64_t threads_ = 0, blasThreads_ = 0;
   /** 0: no limit */
   double gpuMemoryFraction_ = 0;
-  bool hasMaskedLmHead_ = false;
+  std::vector<std::string> heads_;
   BertConfig config_;
   std::vector<TensorLocation> locations_;
 };
@@ -54,9 +54,10 @@ class EncodeJob : public Job {
   Napi::Value result(Napi::Env env) override;
 
  private:
-  std::vector<int64_t> ids_, typeIds_, lengths_;
+  std::vector<int64_t> ids_, typeIds_, lengths_, payload_;
   int64_t batchSize_ = 0, seqLen_ = 0;
-  HeadSpec head_;
+  std::string headKind_;
+  std::unique_ptr<Head> head_;
   torch::Tensor output_;
 };
 

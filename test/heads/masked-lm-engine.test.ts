@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BertEmbedError, Encoder, type EncoderOptions } from '../../lib/index.js';
-import { encoderInternals } from '../../lib/encoder.js';
+import { interceptBatches, loadHookableEncoder } from '../helpers/batch-hooks.js';
 import type { NativeBatch, NativeEncodeOutput } from '../../lib/native/binding.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
 import { stsSentences } from '../helpers/sts.js';
@@ -17,7 +17,7 @@ const SENTENCES = stsSentences('test').slice(0, 24);
 const FILL = SENTENCES.slice(0, 8).map((sentence) => sentence.replace(/\b\w+\b/, '[MASK]'));
 
 async function withEncoder<T>(name: Parameters<typeof checkpointDir>[0], options: EncoderOptions, use: (encoder: Encoder) => Promise<T>): Promise<T> {
-  const encoder = await Encoder.load(checkpointDir(name), options);
+  const encoder = await loadHookableEncoder(checkpointDir(name), options);
   try {
     return await use(encoder);
   } finally {
@@ -65,15 +65,13 @@ describe('one engine, many heads', () => {
     const text = Array.from({ length: 500 }, (_, i) => ['the', 'cat', 'sat', 'on', 'a', 'mat'][i % 6]).join(' ');
     const maxBatchTokens = 4096;
     await withEncoder('mlm-tiny', { maxSeqLen: 512, maxBatchTokens }, async (encoder) => {
-      const replica = encoderInternals.get(encoder)!.replicas[0] as { encode: (batch: NativeBatch) => Promise<NativeEncodeOutput> };
-      const original = replica.encode.bind(replica);
       let largest = 0;
       let rows = 0;
-      replica.encode = (batch) => {
+      interceptBatches(encoder, (batch, run) => {
         largest = Math.max(largest, batch.batchSize * batch.seqLen);
         rows += batch.batchSize;
-        return original(batch);
-      };
+        return run();
+      });
       const [score] = await encoder.score([text], { metric: 'original' });
       expect(score.truncated).toBe(false);
       expect(score.tokens.length).toBeGreaterThanOrEqual(500);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EncoderStatus } from '../../lib/pool/encoder-status.js';
+import type { EncoderStatus } from '../../lib/encoder/encoder-status.js';
 import { HISTORY_SECONDS, MetricsHistory } from '../../lib/server/dashboard/metrics-history.js';
 import { BIN } from '../cli/run-cli.js';
 import { checkpointDir } from '../helpers/checkpoints.js';

@@ -5,7 +5,6 @@
  */
 import { Command } from 'commander';
 import { Encoder } from '../../encoder.js';
-import type { WordPieceTokenizer } from '../../tokenizer/index.js';
 import { addModelFlags, asFlagError, parseInteger, resolveModelDir } from '../encoder-flags.js';
 import { throwIfStopped } from '../run-control.js';
 
@@ -22,7 +21,7 @@ function integerList(value: string): number[] {
 }
 
 /** Sentences of exactly `length` tokens with [CLS] and [SEP] (bench/fixed-length.mjs gives the peers the same). */
-export function syntheticSentences(tokenizer: WordPieceTokenizer, count: number, length: number): string[] {
+export function syntheticSentences(tokenizer: Encoder['tokenizer'], count: number, length: number): string[] {
   const words: string[] = [];
   for (let id = 0; id < tokenizer.vocabSize && words.length < 2000; id++) {
     const token = tokenizer.idToToken(id);

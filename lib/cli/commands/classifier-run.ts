@@ -3,11 +3,10 @@
  * head (exit 1, ERR_NO_CLASSIFIER_HEAD, before any input is read), with the input, model and
  * encoder flags every command has.
  */
+import { requireTask } from '../../tasks/index.js';
 import { openHeadRun, type HeadRun, type MaskedLmFlags } from '../masked-lm.js';
 
 export function openClassifierRun(files: string[], flags: MaskedLmFlags, checkFlags: () => void): Promise<HeadRun> {
-  return openHeadRun(files, flags, checkFlags, async (encoder) => {
-    // The encoder's own refusal (ERR_NO_CLASSIFIER_HEAD), so that the CLI says what the API says.
-    if (!encoder.heads.includes('classification')) await encoder.classify(['']);
-  });
+  // The capabilities' own refusal (ERR_NO_CLASSIFIER_HEAD), so that the CLI says what the API says.
+  return openHeadRun(files, flags, checkFlags, async (encoder) => requireTask(encoder.capabilities, 'classify'));
 }

@@ -1,9 +1,8 @@
 /** `bert-embed classify`: the labels of each line (a text, or a pair written 'A ||| B') with a sequence classifier, as JSON lines. */
 import { Command } from 'commander';
-import type { ClassifyInput } from '../../heads/pair-inputs.js';
-import type { ClassifyResult } from '../../encoder.js';
+import type { ClassifyInput, ClassifyResult } from '../../tasks/index.js';
 import type { SourceLine } from '../input/line-reader.js';
-import { PAIR_SEPARATOR } from '../../tokenizer/index.js';
+import { PAIR_SEPARATOR } from '../../tasks/index.js';
 import { parseInteger } from '../encoder-flags.js';
 import { addMaskedLmFlags, inOrderChunks, readSentences, sourceField, type MaskedLmFlags } from '../masked-lm.js';
 import { openByteSink, writeAllOrNothing } from '../output/byte-sink.js';

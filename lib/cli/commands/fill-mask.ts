@@ -1,7 +1,7 @@
 /** `bert-embed fill-mask`: the masked-LM head's top-k candidates at every [MASK] of each line. */
 import { Command } from 'commander';
 import type { Encoder } from '../../encoder.js';
-import type { FillMaskCandidate } from '../../heads/fill-mask.js';
+import type { FillMaskCandidate } from '../../tasks/index.js';
 import { parseInteger } from '../encoder-flags.js';
 import type { SourceLine } from '../input/line-reader.js';
 import { addMaskedLmFlags, inOrderChunks, openMaskedLmRun, readSentences, sourceField, type MaskedLmFlags } from '../masked-lm.js';

@@ -4,14 +4,15 @@
  */
 import fs from 'node:fs';
 import { Command } from 'commander';
-import { Encoder, type HeadName } from '../../encoder.js';
+import { Encoder } from '../../encoder.js';
+import { headsInTensors, ModelCapabilities, planClassifier, type ClassifierPlan } from '../../model/capabilities.js';
+import { tasksOf } from '../../tasks/index.js';
 import { describeModel, type ModelDescription } from '../../model/model-description.js';
 import { libtorchInfo } from '../../native/libtorch-info.js';
-import { holdsClassifierHead, indexModelTensors } from '../../model/model-tensors.js';
+import { indexModelTensors } from '../../model/model-tensors.js';
 import { safetensorsElementCount } from '../../model/safetensors-index.js';
 import { addEncoderFlags, addModelFlags, asFlagError, encoderOptionsFrom, resolveModelDir, type EncoderFlagValues } from '../encoder-flags.js';
-import { classifierSettings } from '../../heads/classifier-config.js';
-import type { NativeTensorLocation } from '../../native/binding.js';
+type NativeTensorLocation = NonNullable<ReturnType<typeof indexModelTensors>>[number];
 import { MODEL_FILE_OPTIONS } from '../../option-declarations.js';
 import type { EncoderOptions } from '../../options.js';
 
@@ -25,26 +26,21 @@ function weightsOf({ files }: ModelDescription, tensors: NativeTensorLocation[] 
 }
 
 /**
- * What the model answers once loaded, as Encoder.heads says it. Indexed tensors tell without
+ * What the model can do once loaded, as Encoder.capabilities says it. Indexed tensors tell without
  * loading; a TorchScript file is loaded once, on the CPU.
  */
-async function headsOf(modelDir: string, tensors: NativeTensorLocation[] | undefined, fileOptions: EncoderOptions): Promise<HeadName[]> {
-  if (tensors) {
-    const hasHead = tensors.some((tensor) => tensor.name.startsWith('cls.predictions.'));
-    const heads: HeadName[] = hasHead ? ['pooled', 'maskedLm', 'sparse'] : ['pooled'];
-    if (holdsClassifierHead(tensors)) heads.push('classification');
-    return heads;
-  }
+async function capabilitiesOf(modelDir: string, description: ModelDescription, plan: ClassifierPlan, tensors: NativeTensorLocation[] | undefined, fileOptions: EncoderOptions): Promise<ModelCapabilities> {
+  if (tensors) return new ModelCapabilities(description.files.dir, plan, headsInTensors(tensors.map((tensor) => tensor.name)));
   const encoder = await Encoder.load(modelDir, { ...fileOptions, device: 'cpu', workers: 1, threads: 1 });
   try {
-    return [...encoder.heads];
+    return encoder.capabilities;
   } finally {
     await encoder.close();
   }
 }
 
 export function infoCommand(): Command {
-  const command = new Command('info').description('show a model: heads (pooled, masked LM, classification), architecture, sizes, vocabulary, tokenizer settings, default pooling, devices');
+  const command = new Command('info').description('show a model: heads (pooled, masked LM, classification, token classification), tasks, architecture, sizes, vocabulary, tokenizer settings, default pooling, devices');
   addModelFlags(command);
   addEncoderFlags(command, { only: MODEL_FILE_OPTIONS.map((option) => option.name) });
   return command
@@ -61,14 +57,15 @@ export function infoCommand(): Command {
       }
       const { files, config, options, tokenizer } = description;
       const torch = libtorchInfo();
-      const { classifier } = classifierSettings(files.configJson, files.configFormat);
-      const tensors = indexModelTensors(files, config, classifier?.labels.length);
-      const heads = await headsOf(modelDir, tensors, fileOptions);
+      const plan = planClassifier(files);
+      const tensors = indexModelTensors(files, config, plan.config ? { labels: plan.config.labels.length, kind: plan.kind } : undefined);
+      const capabilities = await capabilitiesOf(modelDir, description, plan, tensors, fileOptions);
       const info = {
         model: files.dir,
-        heads,
-        // a sequence classifier's labels in id order (id2label)
-        ...(heads.includes('classification') && classifier ? { labels: classifier.labels } : {}),
+        heads: [...capabilities.heads],
+        tasks: tasksOf(capabilities),
+        // a sequence or token classifier's labels in id order (id2label)
+        ...(capabilities.classifier ? { labels: capabilities.classifier.labels } : {}),
         weights: { format: files.weights.format, file: files.weights.path, ...weightsOf(description, tensors) },
         architecture: {
           layers: config.numLayers,

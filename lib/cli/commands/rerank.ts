@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { parseInteger } from '../encoder-flags.js';
 import { addMaskedLmFlags, readSentences, sourceField, type MaskedLmFlags } from '../masked-lm.js';
 import type { SourceLine } from '../input/line-reader.js';
-import type { RerankResult } from '../../heads/sequence-classification.js';
+import type { RerankResult } from '../../tasks/index.js';
 import { openByteSink, writeAllOrNothing } from '../output/byte-sink.js';
 import { runSignal } from '../run-control.js';
 import { UsageError } from '../usage-error.js';

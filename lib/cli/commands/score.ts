@@ -1,6 +1,6 @@
 /** `bert-embed score`: masked-LM pseudo-log-likelihood of each sentence, streamed, in input order. */
 import { Command, Option } from 'commander';
-import { SCORE_METRICS, type ScoreMetric, type SentenceScore } from '../../heads/masked-lm-scoring.js';
+import { SCORE_METRICS, type ScoreMetric, type SentenceScore } from '../../tasks/index.js';
 import type { SourceLine } from '../input/line-reader.js';
 import { addMaskedLmFlags, inOrderChunks, openMaskedLmRun, readSentences, sourceField, type MaskedLmFlags } from '../masked-lm.js';
 import { openByteSink, writeAllOrNothing } from '../output/byte-sink.js';

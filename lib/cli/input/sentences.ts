@@ -2,7 +2,7 @@
  * The sentences a command reads: from text files (a line each), JSONL (`--field`), CSV/TSV
  * (`--column`, once, or twice for a pair), or stdin ('-'); each with the place it came from.
  */
-import { PAIR_SEPARATOR } from '../../tokenizer/index.js';
+import { PAIR_SEPARATOR } from '../../tasks/index.js';
 import { InputError, UsageError } from '../usage-error.js';
 import { csvRecords, tsvRecords, type SourceRecord } from './csv.js';
 import { readLines, type ByteRange, type SourceLine } from './line-reader.js';

@@ -2,7 +2,7 @@
  * The server's last ten minutes, one sample a second, kept in a ring: what `GET /status?history=N`
  * returns, so that the dashboard draws the minutes before it was opened, not only what it saw itself.
  */
-import type { EncoderStatus } from '../../pool/encoder-status.js';
+import type { EncoderStatus } from '../../encoder/encoder-status.js';
 import { expectationMessage } from '../../validation.js';
 import { HttpError } from '../http-error.js';
 

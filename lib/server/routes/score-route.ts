@@ -5,7 +5,7 @@
  * "truncated" }]`. An input longer than maxSeqLen is scored on its beginning ("truncated": true).
  */
 import type { Encoder } from '../../encoder.js';
-import { SCORE_METRICS, SentenceScoring, type ScoreMetric } from '../../heads/masked-lm-scoring.js';
+import { SCORE_METRICS, SentenceScoring, type ScoreMetric } from '../../tasks/index.js';
 import { HttpError } from '../http-error.js';
 import { bodyObject, oneOfIfGiven, optionalObject, textList } from '../request-validation.js';
 import { checkQueueLimit } from './queue-limit.js';

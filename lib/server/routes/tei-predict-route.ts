@@ -5,7 +5,7 @@
  * label) as transformers' text-classification pipeline. As TEI reads it, a list of exactly two
  * strings is one pair. Without truncate, an input longer than maxSeqLen is a 422.
  */
-import type { ClassifyInput } from '../../heads/pair-inputs.js';
+import type { ClassifyInput } from '../../tasks/index.js';
 import { HttpError } from '../http-error.js';
 import { bodyObject, invalid, optionalBoolean } from '../request-validation.js';
 import { checkQueueLimit } from './queue-limit.js';

@@ -1,6 +1,6 @@
 /** `bert-embed queue add`: a run's input cut into shards, one BullMQ job each. */
 import { Command, Option } from 'commander';
-import { SCORE_METRICS } from '../../../heads/masked-lm-scoring.js';
+import { SCORE_METRICS } from '../../../tasks/index.js';
 import { addRun } from '../../../queue/add-run.js';
 import { QUEUE_TASKS, RESULT_OPTION_NAMES, TASK_OPTION_NAMES, type QueueTask } from '../../../queue/run-record.js';
 import { addEncoderFlags, addModelFlags, encoderOptionsFrom, parseInteger, resolveModelDir, type EncoderFlagValues } from '../../encoder-flags.js';

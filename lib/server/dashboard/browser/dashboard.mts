@@ -3,7 +3,7 @@
  * ten minutes, one sample a second) and GET /metrics, and redraws. When /status answers 401 the page
  * asks for the API key, keeps it in sessionStorage and sends it as a Bearer token from then on.
  */
-import type { EncoderStatus } from '../../../pool/encoder-status.js';
+import type { EncoderStatus } from '../../../encoder/encoder-status.js';
 import type { StatusHistory } from '../metrics-history.js';
 import { TimeChart } from './charts.mjs';
 import { batchSizeRows, endpointRows, errorRows, fillTable, fillTotals, formatDuration, formatNumber, optionText } from './panels.mjs';

@@ -1,0 +1,44 @@
+/** fillMask(): the masked-LM head's topK most likely tokens at every [MASK], one list per [MASK], as transformers.js's fill-mask pipeline gives for one. */
+import { checkInteger, expectationMessage } from '../../validation.js';
+import { checkTexts, COMMON_CALL_OPTION_NAMES, readCallOptions } from '../shared/call-options.js';
+import { maskedLmHead, maskedLmSlotWidth, maskIdOf } from '../shared/masked-lm-head.js';
+import type { TaskContext } from '../shared/task-context.js';
+import { tokenizeText } from '../shared/text-rows.js';
+import { type FillMaskCandidate, fillMaskResult, fillMaskRow, maskPositions } from './candidates.js';
+
+/** Options of fillMask(). */
+export interface FillMaskOptions {
+  /** candidates per [MASK], from 1 to the vocabulary size; default 5 */
+  topK?: number;
+  isTokenized?: boolean;
+  /** read 'A ||| B' as a sentence pair (default true); false takes the text as written */
+  splitPairs?: boolean;
+  signal?: AbortSignal;
+}
+
+export async function fillMask(context: TaskContext, texts: string[] | string[][], options: FillMaskOptions): Promise<FillMaskCandidate[][][]> {
+  const { callOptions, isTokenized, splitPairs, signal } = readCallOptions('fillMask', options, ['topK', ...COMMON_CALL_OPTION_NAMES]);
+  const topK = checkInteger('topK', callOptions.topK ?? 5, 1, context.config.vocabSize);
+  checkTexts(texts, isTokenized);
+  context.capabilities.require('maskedLm', 'fillMask');
+  const maskId = maskIdOf(context);
+  const encodings = [...texts].map((text) => tokenizeText(context, text, isTokenized, splitPairs));
+  const masks = encodings.map((encoding, i) => {
+    const positions = maskPositions(encoding, maskId);
+    if (positions.length === 0) {
+      const mask = context.tokenizer.config.maskToken;
+      throw new RangeError(expectationMessage(`texts[${i}]`, `a text with ${mask} within its first maxSeqLen (${context.maxTokens}) tokens`, texts[i]));
+    }
+    return positions;
+  });
+  const slots = Math.max(...masks.map((positions) => positions.length), 1);
+  const slotWidth = maskedLmSlotWidth(topK);
+  const answers = await context.submit({
+    count: encodings.length,
+    tokenize: (start, end) => encodings.slice(start, end).map((encoding, i) => fillMaskRow(encoding, masks[start + i], slots)),
+    head: maskedLmHead(slots, topK),
+    rowWidth: slots * slotWidth,
+    signal,
+  });
+  return encodings.map((encoding, i) => fillMaskResult(context.tokenizer, encoding, masks[i], answers, i * slots * slotWidth, topK, slotWidth));
+}

@@ -1,0 +1,52 @@
+/**
+ * score(): each sentence's pseudo-log-likelihood from the masked-LM head, gathered into words. Each
+ * masked copy of a sentence is one row for the engine, batched by length with every other call's rows.
+ */
+import { checkOneOf } from '../../validation.js';
+import { checkTexts, COMMON_CALL_OPTION_NAMES, readCallOptions } from '../shared/call-options.js';
+import { maskedLmHead, maskedLmSlotWidth, maskIdOf } from '../shared/masked-lm-head.js';
+import type { TaskContext } from '../shared/task-context.js';
+import { checkEveryTextHasTokens, isTruncated, tokenizeWithOffsets } from '../shared/text-rows.js';
+import { SCORE_METRICS, type ScoreMetric, type SentenceScore, SentenceScoring } from './sentence-scoring.js';
+
+/** Options of score(): masked-LM pseudo-log-likelihood of each sentence. */
+export interface ScoreOptions {
+  /** which tokens each masked copy hides; default 'within_word_l2r' */
+  metric?: ScoreMetric;
+  isTokenized?: boolean;
+  /** read 'A ||| B' as a sentence pair (default true); false takes the text as written */
+  splitPairs?: boolean;
+  signal?: AbortSignal;
+}
+
+export async function score(context: TaskContext, texts: string[] | string[][], options: ScoreOptions): Promise<SentenceScore[]> {
+  const { callOptions, isTokenized, splitPairs, signal } = readCallOptions('score', options, ['metric', ...COMMON_CALL_OPTION_NAMES]);
+  const metric = checkOneOf('metric', callOptions.metric ?? 'within_word_l2r', SCORE_METRICS);
+  checkTexts(texts, isTokenized);
+  context.capabilities.require('maskedLm', 'score');
+  checkEveryTextHasTokens(context, texts, isTokenized, splitPairs);
+  const sentences = [...texts].map(
+    (text) => new SentenceScoring(text, tokenizeWithOffsets(context, text, isTokenized, splitPairs), isTruncated(context, text, isTokenized, splitPairs), metric),
+  );
+  const slots = Math.max(1, ...sentences.map((sentence) => sentence.slotsNeeded));
+  const slotWidth = maskedLmSlotWidth(0);
+  // Row r of the call is copy copyOf[r] of sentence ownerOf[r].
+  const firstRow = [0];
+  for (const sentence of sentences) firstRow.push(firstRow[firstRow.length - 1] + sentence.copyCount);
+  const ownerOf = new Int32Array(firstRow[sentences.length]);
+  sentences.forEach((sentence, i) => ownerOf.fill(i, firstRow[i], firstRow[i + 1]));
+  const maskId = maskIdOf(context);
+  const answers = await context.submit({
+    count: ownerOf.length,
+    tokenize: (start, end) => {
+      const rows = [];
+      for (let row = start; row < end; row++) rows.push(sentences[ownerOf[row]].copy(row - firstRow[ownerOf[row]], maskId, slots));
+      return rows;
+    },
+    head: maskedLmHead(slots, 0),
+    rowWidth: slots * slotWidth,
+    rowLabel: (row) => `texts[${ownerOf[row]}]`,
+    signal,
+  });
+  return sentences.map((sentence, i) => sentence.result(answers, firstRow[i] * slots * slotWidth, slots, slotWidth));
+}
