@@ -201,8 +201,8 @@ export function createNormalGenerator(seed, stream = '') {
  * Each: { name (as written), canonical (no prefix, .weight/.bias names), shape,
  *         kind: 'normal'|'layernorm-weight'|'position-ids', head: whether it is one of the cls.* tensors }.
  */
-export function planTensors(config, { prefix = '', legacyLayerNorm = false, includePositionIds = false, mlmHead = false, untiedDecoder = false, classifierHead = false } = {}) {
-  return bertTensors(config, { prefix, legacyLayerNorm, includePositionIds, pooler: true, mlmHead, untiedDecoder, classifierHead });
+export function planTensors(config, { prefix = '', legacyLayerNorm = false, includePositionIds = false, pooler = true, mlmHead = false, untiedDecoder = false, classifierHead = false } = {}) {
+  return bertTensors(config, { prefix, legacyLayerNorm, includePositionIds, pooler, mlmHead, untiedDecoder, classifierHead });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -327,6 +327,10 @@ function readJson(p) {
  * @param {number} [options.headStd=std]   std of the head's tensors
  * @param {{labels: string[], problemType?: string}} [options.classifier] also write BertForSequenceClassification's
  *   classifier (classifier.*, one row per label), with id2label / label2id and problem_type in config.json
+ * @param {{labels: string[]}} [options.tokenClassifier] write BertForTokenClassification instead: the same classifier.*
+ *   tensors (a label's row is applied to every token), no pooler (transformers builds it with add_pooling_layer=False),
+ *   id2label / label2id, and no sentence-transformers files
+ * @param {object} [options.tokenizerConfig] fields set in the tokenizer_config.json written (e.g. model_max_length)
  */
 export async function makeCheckpoint(options) {
   const started = performance.now();
@@ -368,10 +372,12 @@ export async function makeCheckpoint(options) {
 
   const config = { ...baseConfig, ...overrides, model_type: 'bert' };
   if (mlmHead) config.architectures = ['BertForMaskedLM'];
-  const classifier = options?.classifier;
+  const tokenClassifier = options?.tokenClassifier;
+  if (tokenClassifier && options?.classifier) throw new Error('makeCheckpoint: give classifier or tokenClassifier, not both');
+  const classifier = options?.classifier ?? tokenClassifier;
   if (classifier) {
     if (!Array.isArray(classifier.labels) || classifier.labels.length === 0) throw new Error('makeCheckpoint: classifier.labels must be a non-empty array');
-    config.architectures = ['BertForSequenceClassification'];
+    config.architectures = [tokenClassifier ? 'BertForTokenClassification' : 'BertForSequenceClassification'];
     config.id2label = Object.fromEntries(classifier.labels.map((label, id) => [String(id), label]));
     config.label2id = Object.fromEntries(classifier.labels.map((label, id) => [label, id]));
     if (classifier.problemType) config.problem_type = classifier.problemType;
@@ -404,13 +410,16 @@ export async function makeCheckpoint(options) {
   // Tokenizer files come from beside the vocab (they must agree with it); sentence-transformers files from beside the config.
   const tokDir = options.vocabPath ? path.dirname(vocabPath) : sourceDir;
   const tokConfigPath = tokDir && path.join(tokDir, 'tokenizer_config.json');
-  if (tokConfigPath && fs.existsSync(tokConfigPath)) put('tokenizer_config.json', fs.readFileSync(tokConfigPath));
+  if (options?.tokenizerConfig) {
+    const base = tokConfigPath && fs.existsSync(tokConfigPath) ? readJson(tokConfigPath) : { do_lower_case: true };
+    put('tokenizer_config.json', JSON.stringify({ ...base, ...options.tokenizerConfig }) + '\n');
+  } else if (tokConfigPath && fs.existsSync(tokConfigPath)) put('tokenizer_config.json', fs.readFileSync(tokConfigPath));
   else put('tokenizer_config.json', JSON.stringify({ do_lower_case: true }) + '\n');
   if (tokDir && fs.existsSync(path.join(tokDir, 'tokenizer.json'))) put('tokenizer.json', fs.readFileSync(path.join(tokDir, 'tokenizer.json')));
-  if (sourceDir && fs.existsSync(path.join(sourceDir, 'sentence_bert_config.json'))) {
+  if (!tokenClassifier && sourceDir && fs.existsSync(path.join(sourceDir, 'sentence_bert_config.json'))) {
     put('sentence_bert_config.json', fs.readFileSync(path.join(sourceDir, 'sentence_bert_config.json')));
   }
-  if (sourceDir && fs.existsSync(path.join(sourceDir, '1_Pooling', 'config.json'))) {
+  if (!tokenClassifier && sourceDir && fs.existsSync(path.join(sourceDir, '1_Pooling', 'config.json'))) {
     const pooling = readJson(path.join(sourceDir, '1_Pooling', 'config.json'));
     // Keep it consistent with an overridden hidden size.
     if ('word_embedding_dimension' in pooling) pooling.word_embedding_dimension = config.hidden_size;
@@ -419,7 +428,7 @@ export async function makeCheckpoint(options) {
 
   // num_labels is not a config.json field transformers writes (id2label says it), only the classifier's shape.
   const shapeConfig = classifier ? { ...config, num_labels: classifier.labels.length } : config;
-  const tensors = planTensors(shapeConfig, { prefix, legacyLayerNorm, includePositionIds, mlmHead, untiedDecoder, classifierHead: Boolean(classifier) });
+  const tensors = planTensors(shapeConfig, { prefix, legacyLayerNorm, includePositionIds, pooler: !tokenClassifier, mlmHead, untiedDecoder, classifierHead: Boolean(classifier) });
   const finalPath = path.join(outDir, 'model.safetensors');
   const tmpPath = `${finalPath}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   let info;

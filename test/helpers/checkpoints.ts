@@ -19,8 +19,19 @@ export interface CheckpointRecipe {
   untiedDecoder?: boolean;
   /** also write BertForSequenceClassification's classifier.* (one row per label) and id2label / problem_type */
   classifier?: { labels: string[]; problemType?: string };
+  /** write BertForTokenClassification instead: classifier.* over every token, no pooler, id2label */
+  tokenClassifier?: { labels: string[] };
+  /** std of the head's tensors (default: std) */
+  headStd?: number;
+  /** fields set in the tokenizer_config.json written (e.g. model_max_length) */
+  tokenizerConfig?: Record<string, unknown>;
   overrides?: Record<string, unknown>;
 }
+
+/** CoNLL-2003's labels in the order of dslim/bert-base-NER's id2label. */
+export const TOKEN_LABELS = ['O', 'B-MISC', 'I-MISC', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC'];
+/** The token classifiers' model_max_length (tokenizer_config.json): the pipeline's truncation and stride window. */
+export const TOKEN_MAX_LENGTH = 48;
 
 // std 0.1 makes attention far from uniform, so a wrong head split or mask shows in the numbers.
 export const CHECKPOINTS = {
@@ -96,6 +107,29 @@ export const CHECKPOINTS = {
     prefix: ENCODER_PREFIX,
     classifier: { labels: ['contradiction', 'entailment', 'neutral'], problemType: 'single_label_classification' },
     overrides: { hidden_size: 96, num_attention_heads: 3, num_hidden_layers: 2, intermediate_size: 200, max_position_embeddings: 64 },
+  },
+  // BertForTokenClassification checkpoints (classifier.* over every token, no pooler, CoNLL's BIO labels). Their
+  // reference is transformers' token-classification pipeline (test/reference/hf_token_classification.py). The encoder
+  // at BERT's own initializer range (std 0.02): at 0.1 MiniLM's last layer is nearly the same vector at every token
+  // (one label for a whole text). The classifier is drawn wider (headStd) so that a token's two best logits are a
+  // median ~3 apart (300 STS-B sentences: every label occurs, I- continuations ~10-30% of tokens, best probability
+  // 0.56 / 0.93 / 1.0 at the 10th / 50th / 90th percentile), not near-ties that float32 could rank the other way round.
+  // tokenizer_config.json's model_max_length is where the pipeline cuts and strides.
+  'token-tiny': {
+    configPath: path.join(sharedModel('bert-tiny'), 'config.json'),
+    seed: 41,
+    std: 0.02,
+    headStd: 0.6,
+    tokenClassifier: { labels: TOKEN_LABELS },
+    tokenizerConfig: { model_max_length: TOKEN_MAX_LENGTH },
+  },
+  'token-minilm': {
+    configPath: path.join(sharedModel('all-MiniLM-L6-v2'), 'config.json'),
+    seed: 42,
+    std: 0.02,
+    headStd: 0.4,
+    tokenClassifier: { labels: TOKEN_LABELS },
+    tokenizerConfig: { model_max_length: TOKEN_MAX_LENGTH },
   },
 } satisfies Record<string, CheckpointRecipe>;
 
