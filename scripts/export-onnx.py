@@ -3,6 +3,7 @@
 
 usage: /usr/bin/python3 scripts/export-onnx.py CHECKPOINT_DIR OUT_DIR
        /usr/bin/python3 scripts/export-onnx.py --mlm CHECKPOINT_DIR OUT_DIR
+       /usr/bin/python3 scripts/export-onnx.py --token-classification CHECKPOINT_DIR OUT_DIR
 
 Builds the Hugging Face-style torch BertModel of scripts/trace-hf-style.py over the checkpoint's
 weights and writes OUT_DIR/onnx/model.onnx (inputs input_ids, attention_mask, token_type_ids;
@@ -19,6 +20,10 @@ initialize randomly is an error. OUT_DIR gets config.json with architectures ["B
 tokenizer.json written by the checkpoint's fast tokenizer, and tokenizer_config.json with BERT's
 special tokens. The ONNX graph is checked against the torch model (on two batches of other shapes)
 when onnxruntime is importable.
+
+--token-classification does the same with transformers' BertForTokenClassification (output logits [batch, sequence,
+labels]) for transformers.js's token-classification pipeline: config.json keeps the checkpoint's id2label, with
+architectures ["BertForTokenClassification"]; the checkpoint must hold classifier.*.
 """
 
 import importlib.util
@@ -32,13 +37,16 @@ import warnings
 HERE = os.path.dirname(os.path.abspath(__file__))
 VENV_PYTHON = os.path.join(HERE, '..', '.venv', 'bin', 'python')
 
-if __name__ == '__main__' and '--mlm' in sys.argv[1:]:
+# The heads exported through transformers' own classes (the flag, the class): they need transformers.
+HEADS = {'--mlm': 'BertForMaskedLM', '--token-classification': 'BertForTokenClassification'}
+
+if __name__ == '__main__' and any(flag in sys.argv[1:] for flag in HEADS):
     try:
         import transformers  # noqa: F401
     except ImportError:
         if os.path.exists(VENV_PYTHON) and os.path.realpath(sys.prefix) != os.path.realpath(os.path.join(HERE, '..', '.venv')):
             os.execv(VENV_PYTHON, [VENV_PYTHON, os.path.abspath(__file__), *sys.argv[1:]])
-        sys.exit('export-onnx.py --mlm needs transformers: run `npm run setup` to create .venv')
+        sys.exit('export-onnx.py --mlm / --token-classification needs transformers: run `npm run setup` to create .venv')
 
 import torch  # noqa: E402
 
@@ -73,7 +81,7 @@ def write_tokenizer_config(checkpoint_dir, out_dir):
         json.dump(settings, out)
 
 
-class MaskedLmLogits(torch.nn.Module):
+class Logits(torch.nn.Module):
     def __init__(self, model):
         super().__init__()
         self.model = model
@@ -82,14 +90,16 @@ class MaskedLmLogits(torch.nn.Module):
         return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
 
 
-def export_mlm(checkpoint_dir, out_dir):
-    from transformers import BertForMaskedLM, BertTokenizerFast
+def export_head(checkpoint_dir, out_dir, architecture):
+    """transformers' `architecture` (BertForMaskedLM, BertForTokenClassification) over the checkpoint, its logits."""
+    import transformers
+    from transformers import BertTokenizerFast
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()  # the load report is checked below
-    model, info = BertForMaskedLM.from_pretrained(checkpoint_dir, dtype=torch.float32, attn_implementation='eager',
-                                                  output_loading_info=True)
+    model, info = getattr(transformers, architecture).from_pretrained(checkpoint_dir, dtype=torch.float32, attn_implementation='eager',
+                                                                      output_loading_info=True)
     if info['missing_keys'] or info.get('mismatched_keys'):
         sys.exit(f'export-onnx.py: {checkpoint_dir}: would initialize randomly: missing {sorted(info["missing_keys"])}, '
                  f'mismatched {sorted(info.get("mismatched_keys") or [])}')
@@ -105,16 +115,16 @@ def export_mlm(checkpoint_dir, out_dir):
         # arithmetic that is the same for every input)
         warnings.simplefilter('ignore')
         torch.onnx.export(
-            MaskedLmLogits(model).eval(), example, onnx_path,
+            Logits(model).eval(), example, onnx_path,
             input_names=names[:3], output_names=names[3:],
             dynamic_axes={name: {0: 'batch', 1: 'sequence'} for name in names},
             opset_version=14, dynamo=False,
         )
-    check_mlm_export(model, onnx_path, config)
+    check_export(model, onnx_path, config)
 
     with open(os.path.join(checkpoint_dir, 'config.json')) as f:
         config_json = json.load(f)
-    config_json['architectures'] = ['BertForMaskedLM']
+    config_json['architectures'] = [architecture]
     with open(os.path.join(out_dir, 'config.json'), 'w') as f:
         json.dump(config_json, f, indent=2)
     shutil.copyfile(os.path.join(checkpoint_dir, 'vocab.txt'), os.path.join(out_dir, 'vocab.txt'))
@@ -134,7 +144,7 @@ def export_mlm(checkpoint_dir, out_dir):
     return 0
 
 
-def check_mlm_export(model, onnx_path, config):
+def check_export(model, onnx_path, config):
     """The ONNX graph against the torch model on batches of other shapes (only where onnxruntime is installed)."""
     try:
         import onnxruntime
@@ -153,14 +163,14 @@ def check_mlm_export(model, onnx_path, config):
 
 
 def main(argv):
-    mlm = '--mlm' in argv
-    argv = [a for a in argv if a != '--mlm']
-    if len(argv) != 2:
+    heads = [HEADS[a] for a in argv if a in HEADS]
+    argv = [a for a in argv if a not in HEADS]
+    if len(argv) != 2 or len(heads) > 1:
         print(__doc__, file=sys.stderr)
         return 2
     checkpoint_dir, out_dir = argv
-    if mlm:
-        return export_mlm(checkpoint_dir, out_dir)
+    if heads:
+        return export_head(checkpoint_dir, out_dir, heads[0])
     model, config = hf_style.load_model(checkpoint_dir)
     os.makedirs(os.path.join(out_dir, 'onnx'), exist_ok=True)
     example = hf_style.example_batch(config, 2, 7, [7, 4], seed=1)
