@@ -3,7 +3,7 @@
  * 408 past the deadline, 400 if not JSON.
  */
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from './http-error.js';
+import { httpError } from './http-error.js';
 
 export interface BodyLimits {
   /** the most bytes a body may have (--max-body-bytes) */
@@ -35,13 +35,13 @@ function readBody(request: IncomingMessage, { maxBytes, deadline, timeoutMs }: B
       }
       stop();
       request.resume();
-      reject(new HttpError(413, 'ERR_BODY_TOO_LARGE', `the body is over the limit of ${maxBytes} bytes (--max-body-bytes)`, { closeConnection: true }));
+      reject(httpError('ERR_BODY_TOO_LARGE', `the body is over the limit of ${maxBytes} bytes (--max-body-bytes)`, { closeConnection: true }));
     };
     const timer = setTimeout(() => {
       stop();
       const declared = request.headers['content-length'];
       const received = declared === undefined ? `${size} bytes` : `${size} of ${declared} bytes`;
-      reject(new HttpError(408, 'ERR_REQUEST_TIMEOUT', `Expected the whole body within ${timeoutMs / 1000} s (--request-timeout) but received ${received}`, { closeConnection: true }));
+      reject(httpError('ERR_REQUEST_TIMEOUT', `Expected the whole body within ${timeoutMs / 1000} s (--request-timeout) but received ${received}`, { closeConnection: true }));
     }, Math.max(0, deadline - performance.now()));
     request.on('data', onData);
     request.once('end', () => {
@@ -59,19 +59,19 @@ export async function readJsonBody(request: IncomingMessage, limits: BodyLimits)
   const declared = Number(request.headers['content-length']);
   if (declared > limits.maxBytes) {
     request.resume();
-    throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `the body has ${declared} bytes, over the limit of ${limits.maxBytes} (--max-body-bytes)`, { closeConnection: true });
+    throw httpError('ERR_BODY_TOO_LARGE', `the body has ${declared} bytes, over the limit of ${limits.maxBytes} (--max-body-bytes)`, { closeConnection: true });
   }
   const bytes = await readBody(request, limits);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new HttpError(400, 'ERR_INVALID_UTF8', 'the body is not valid UTF-8');
+    throw httpError('ERR_INVALID_UTF8', 'the body is not valid UTF-8');
   }
-  if (text.trim() === '') throw new HttpError(400, 'ERR_MALFORMED_JSON', 'the body is empty; expected a JSON object');
+  if (text.trim() === '') throw httpError('ERR_MALFORMED_JSON', 'the body is empty; expected a JSON object');
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new HttpError(400, 'ERR_MALFORMED_JSON', `the body is not valid JSON: ${(error as Error).message}`);
+    throw httpError('ERR_MALFORMED_JSON', `the body is not valid JSON: ${(error as Error).message}`);
   }
 }

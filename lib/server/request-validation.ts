@@ -1,16 +1,16 @@
 /** Checks of request bodies; each failure is a 422 naming the field, what was expected and received. */
 import { expectationMessage } from '../validation.js';
-import { HttpError } from './http-error.js';
+import { HttpError, httpError } from './http-error.js';
 
 export function invalid(field: string, expected: string, value: unknown): HttpError {
-  return new HttpError(422, 'ERR_VALIDATION', expectationMessage(field, expected, value));
+  return httpError('ERR_VALIDATION', expectationMessage(field, expected, value));
 }
 
 /** A non-empty array of at most `maxInputs` entries. */
 function inputArray(field: string, value: unknown, expected: string, maxInputs: number): unknown[] {
   if (!Array.isArray(value) || value.length === 0) throw invalid(field, expected, value);
   if (value.length > maxInputs) {
-    throw new HttpError(422, 'ERR_TOO_MANY_INPUTS', `Expected at most ${maxInputs} inputs for ${field} (--max-inputs) but received ${value.length}`);
+    throw httpError('ERR_TOO_MANY_INPUTS', `Expected at most ${maxInputs} inputs for ${field} (--max-inputs) but received ${value.length}`);
   }
   return value;
 }

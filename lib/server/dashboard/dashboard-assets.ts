@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { HttpError } from '../http-error.js';
+import { httpError } from '../http-error.js';
 import { DASHBOARD_CSS } from './dashboard-css.js';
 import { DASHBOARD_HTML, FAVICON_SVG } from './dashboard-html.js';
 
@@ -60,7 +60,7 @@ function contentOf(urlPath: string, source: AssetSource): Buffer {
       content = typeof read === 'string' ? Buffer.from(read, 'utf8') : read;
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
-      throw new HttpError(500, 'ERR_INTERNAL', `the dashboard's ${urlPath} is missing from this installation (${detail}); build it with npm run build:ts`);
+      throw httpError('ERR_INTERNAL', `the dashboard's ${urlPath} is missing from this installation (${detail}); build it with npm run build:ts`);
     }
     loaded.set(urlPath, content);
   }
@@ -71,7 +71,7 @@ function contentOf(urlPath: string, source: AssetSource): Buffer {
 export function sendDashboardAsset(request: http.IncomingMessage, response: http.ServerResponse, urlPath: string): void {
   const source = ASSETS[urlPath];
   const method = request.method ?? 'GET';
-  if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'ERR_METHOD', `${urlPath} takes GET, not ${method}`);
+  if (method !== 'GET' && method !== 'HEAD') throw httpError('ERR_METHOD', `${urlPath} takes GET, not ${method}`);
   const content = contentOf(urlPath, source);
   response.writeHead(200, {
     'content-type': source.contentType,
