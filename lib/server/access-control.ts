@@ -1,21 +1,15 @@
 /**
  * Who may use the server: an API key (`Authorization: Bearer <key>`, compared in constant time) and
- * the browser origins allowed by CORS. Both off unless configured.
+ * the browser origins allowed by CORS. Both off unless configured; the endpoints reachable without
+ * the key are marked `keyless` in the route table.
  */
 import crypto from 'node:crypto';
 import type http from 'node:http';
 import { expectationMessage } from '../validation.js';
-import { DASHBOARD_PATHS } from './dashboard/dashboard-assets.js';
-import { HttpError } from './http-error.js';
+import { httpError } from './http-error.js';
 
 /** Visible ASCII without spaces: what an HTTP header can carry as a bearer token. */
 const HEADER_SAFE_TOKEN = /^[\x21-\x7e]+$/;
-/**
- * The paths a client may reach without the key: a load balancer's health check, and the dashboard's
- * page and files (a browser cannot send the key with a page load; they hold no data, and the page
- * asks for the key before it reads any).
- */
-export const OPEN_PATHS: readonly string[] = ['/health', ...DASHBOARD_PATHS];
 
 const sha256 = (text: string): Buffer => crypto.createHash('sha256').update(text, 'utf8').digest();
 
@@ -41,7 +35,7 @@ export class ApiKey {
     // Hashes of equal length, compared in constant time: neither the key's length nor its prefix leaks.
     if (match && crypto.timingSafeEqual(sha256(match[1]), this.#hash)) return;
     const received = header === undefined ? 'none' : match ? 'a key that does not match' : 'another scheme';
-    throw new HttpError(401, 'ERR_UNAUTHORIZED', `Expected an Authorization: Bearer <key> header with the server's key (--api-key) but received ${received}`, {
+    throw httpError('ERR_UNAUTHORIZED', `Expected an Authorization: Bearer <key> header with the server's key (--api-key) but received ${received}`, {
       // RFC 6750: no error attribute when the request had no credentials
       headers: { 'www-authenticate': header === undefined ? 'Bearer realm="bert-embed"' : 'Bearer realm="bert-embed", error="invalid_token"' },
       closeConnection: true,
@@ -100,7 +94,7 @@ export class Cors {
   /** Answers a preflight (OPTIONS): 204 with what the browser may send, or 403 for another origin. */
   preflight(request: http.IncomingMessage, response: http.ServerResponse): void {
     if (request.headers.origin !== undefined && this.#allowedOrigin(request) === undefined) {
-      throw new HttpError(403, 'ERR_CORS_ORIGIN', expectationMessage('Origin', 'an origin allowed by --cors', request.headers.origin));
+      throw httpError('ERR_CORS_ORIGIN', expectationMessage('Origin', 'an origin allowed by --cors', request.headers.origin));
     }
     const asked = request.headers['access-control-request-headers'];
     response.writeHead(204, {

@@ -8,34 +8,14 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { Encoder } from '../encoder.js';
 import { checkInteger, expectationMessage } from '../validation.js';
-import { ApiKey, Cors, OPEN_PATHS, parseCorsOrigins } from './access-control.js';
-import { DASHBOARD_PATHS, sendDashboardAsset } from './dashboard/dashboard-assets.js';
-import { historySecondsAsked } from './dashboard/metrics-history.js';
-import { HttpError, httpErrorOf } from './http-error.js';
+import { ApiKey, Cors, parseCorsOrigins } from './access-control.js';
+import { BertAsServiceStatus, type ListeningOn } from './dialects/bert-as-service/status.js';
+import { ENGINE } from './dialects/engine/dialect.js';
+import { httpError, httpErrorOf, type HttpError } from './http-error.js';
 import { ServerMetrics } from './metrics.js';
-import { readJsonBody, type BodyLimits } from './request-body.js';
-import { embedRoute } from './routes/embed-route.js';
-import { embedSparseRoute } from './routes/embed-sparse-route.js';
-import { encodeRoute } from './routes/encode-route.js';
-import { fillMaskRoute } from './routes/fill-mask-route.js';
-import { openAiRoute } from './routes/openai-route.js';
-import { BertAsServiceStatus, type ListeningOn } from './routes/bert-as-service-status.js';
-import type { Route, RouteResult } from './routes/route.js';
-import { scoreRoute } from './routes/score-route.js';
-import { cohereRerankRoute } from './routes/cohere-rerank-route.js';
-import { rerankRoute } from './routes/rerank-route.js';
-import { teiPredictRoute } from './routes/tei-predict-route.js';
-import {
-  checkServable,
-  modelMetadata,
-  modelStatus,
-  parseTfServingPath,
-  predictRoute,
-  tfServingError,
-  tfServingMethod,
-  type TfServingPath,
-} from './routes/tf-serving-route.js';
-import { tokenizeRoute } from './routes/tokenize-route.js';
+import { readJsonBody } from './request-body.js';
+import type { Answer, Exchange, ServerSettings, ServerState, ServerView } from './route.js';
+import { checkMethod, findRoute, notFound } from './route-lookup.js';
 import { listenOnSocket } from './socket-listen.js';
 
 export interface EmbeddingServerOptions {
@@ -60,28 +40,9 @@ export interface EmbeddingServerOptions {
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
-const POST_ROUTES: Record<string, Route> = {
-  '/encode': encodeRoute,
-  '/embed': embedRoute,
-  '/v1/embeddings': openAiRoute,
-  '/tokenize': tokenizeRoute,
-  '/score': scoreRoute,
-  '/fill-mask': fillMaskRoute,
-  '/embed_sparse': embedSparseRoute,
-  '/rerank': rerankRoute,
-  '/predict': teiPredictRoute,
-  '/v1/rerank': cohereRerankRoute,
-};
-const GET_PATHS = ['/health', '/status', '/metrics', '/status/server', '/status/client'];
-/** TensorFlow Serving's family of paths, /v1/models/<name>[/versions/<n>][:predict|/metadata]. */
-const TF_SERVING_ROUTES: Partial<Record<TfServingPath['verb'], Route>> = { predict: predictRoute };
-
-const TF_SERVING_STATE: Record<State, 'LOADING' | 'AVAILABLE' | 'UNLOADING'> = { loading: 'LOADING', ready: 'AVAILABLE', closing: 'UNLOADING' };
-
-type State = 'loading' | 'ready' | 'closing';
-
 export class EmbeddingServer {
   readonly #options: EmbeddingServerOptions;
+  readonly #settings: ServerSettings;
   readonly #requestTimeoutMs: number;
   readonly #apiKey: ApiKey | undefined;
   readonly #cors: Cors | undefined;
@@ -91,7 +52,7 @@ export class EmbeddingServer {
   readonly #inFlight = new Set<Promise<void>>();
   #socketPath: string | undefined;
   #encoder: Encoder | undefined;
-  #state: State = 'loading';
+  #state: ServerState = 'loading';
   #closing: Promise<void> | undefined;
 
   constructor(options: EmbeddingServerOptions) {
@@ -100,6 +61,7 @@ export class EmbeddingServer {
     this.#apiKey = options.apiKey === undefined ? undefined : new ApiKey(options.apiKey);
     this.#cors = options.cors === undefined ? undefined : new Cors(parseCorsOrigins(options.cors));
     this.#bertAsService = new BertAsServiceStatus({ showTokensToClient: options.showTokensToClient ?? false, cors: options.cors, modelName: options.modelName });
+    this.#settings = { maxInputs: options.maxInputs, modelName: options.modelName, showTokensToClient: options.showTokensToClient ?? false };
   }
 
   /** Starts answering encode requests (before this, they get 503). */
@@ -161,11 +123,8 @@ export class EmbeddingServer {
 
   async #handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const started = performance.now();
-    const bodyDeadline = started + this.#requestTimeoutMs;
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const tfServing = parseTfServingPath(url.pathname);
-    const endpoint =
-      url.pathname in POST_ROUTES || GET_PATHS.includes(url.pathname) ? url.pathname : DASHBOARD_PATHS.includes(url.pathname) ? '/dashboard' : (tfServing?.endpoint ?? 'other');
+    const route = findRoute(url.pathname);
     const controller = new AbortController();
     // The client hung up before its answer was written: drop its queued sentences.
     response.once('close', () => {
@@ -183,25 +142,24 @@ export class EmbeddingServer {
         status = 204;
         return;
       }
-      if (this.#apiKey && !OPEN_PATHS.includes(url.pathname)) this.#apiKey.check(request);
-      if (DASHBOARD_PATHS.includes(url.pathname)) return sendDashboardAsset(request, response, url.pathname);
-      const result = tfServing
-        ? await this.#respondTfServing(request, tfServing, controller.signal, bodyDeadline)
-        : await this.#respond(request, url.pathname, controller.signal, bodyDeadline);
-      if (typeof result === 'string') {
-        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(result);
-      } else if ('vectors' in result) {
-        const bytes = Buffer.from(result.vectors.buffer, result.vectors.byteOffset, result.vectors.byteLength);
-        response
-          .writeHead(200, { 'content-type': 'application/octet-stream', 'x-embedding-shape': result.shape.join(','), 'content-length': bytes.length, ...result.headers })
-          .end(bytes);
-      } else {
-        response.writeHead(200, { 'content-type': 'application/json', ...result.headers }).end(result.jsonText);
-      }
+      if (this.#apiKey && !route?.entry.keyless) this.#apiKey.check(request);
+      if (!route) throw notFound(url.pathname, this.#options.modelName);
+      checkMethod(route.entry, request.method ?? 'GET', url.pathname);
+      const bodyDeadline = started + this.#requestTimeoutMs;
+      const exchange: Exchange = {
+        request,
+        response,
+        url,
+        params: route.params,
+        signal: controller.signal,
+        server: this.#view,
+        readBody: () => readJsonBody(request, { maxBytes: this.#options.maxBodyBytes, deadline: bodyDeadline, timeoutMs: this.#requestTimeoutMs }),
+        readyEncoder: () => this.#readyEncoder(),
+      };
+      writeAnswer(response, await route.entry.handler(exchange));
     } catch (thrown) {
       const error = httpErrorOf(thrown);
-      // TF Serving's clients get its error shape, `{"error": message}`, and its statuses.
-      const answer = tfServing ? tfServingError(error) : { status: error.status, jsonText: JSON.stringify({ error: error.message, code: error.code }) };
+      const answer = (route?.entry.dialect ?? ENGINE).errorAnswer(error);
       status = answer.status;
       errorCode = error.code;
       if (!response.headersSent && !response.destroyed) {
@@ -212,7 +170,7 @@ export class EmbeddingServer {
         response.writeHead(status, headers).end(answer.jsonText);
       }
     } finally {
-      this.#metrics.record(endpoint, status, (performance.now() - started) / 1000, errorCode, request.method === 'POST');
+      this.#metrics.record(route?.label ?? 'other', status, (performance.now() - started) / 1000, errorCode, request.method === 'POST');
     }
     // In flight until the answer has left, so that a shutdown does not cut a long one short.
     if (!response.writableFinished && !response.destroyed) {
@@ -223,55 +181,32 @@ export class EmbeddingServer {
     }
   }
 
-  async #respond(request: http.IncomingMessage, path: string, signal: AbortSignal, bodyDeadline: number): Promise<RouteResult | string> {
-    const method = request.method ?? 'GET';
-    if (GET_PATHS.includes(path)) {
-      if (method !== 'GET') throw new HttpError(405, 'ERR_METHOD', `${path} takes GET, not ${method}`);
-      if (path === '/metrics') return this.#metrics.render(this.#encoder?.status());
-      if (path === '/status/client') return { jsonText: JSON.stringify(this.#bertAsService.clientStatus(this.#listeningOn())) };
-      if (path === '/status/server') {
-        if (this.#state !== 'ready' || !this.#encoder) throw this.#unavailable();
-        return { jsonText: JSON.stringify(this.#bertAsService.serverStatus(this.#encoder, this.#listeningOn())) };
-      }
-      if (path === '/health') {
-        if (this.#state !== 'ready') throw this.#unavailable();
-        return { jsonText: '{"status":"ok"}' };
-      }
-      const history = historySecondsAsked(request.url);
-      const loaded = this.#encoder ? { modelName: this.#options.modelName, ...this.#encoder.status() } : {};
-      return { jsonText: JSON.stringify({ state: this.#state, ...loaded, ...(history === undefined ? {} : { history: this.#metrics.history(history) }) }) };
-    }
-    const route = POST_ROUTES[path];
-    if (!route) {
-      throw new HttpError(
-        404,
-        'ERR_NOT_FOUND',
-        `no endpoint ${path}; try POST /encode, /embed, /v1/embeddings, /tokenize, /score, /fill-mask, /embed_sparse, /rerank, /predict, /v1/rerank, ` +
-          `/v1/models/${this.#options.modelName}:predict or GET /status, /status/server, /status/client, /health, /metrics, /dashboard, /v1/models/${this.#options.modelName}[/metadata]`,
-      );
-    }
-    if (method !== 'POST') throw new HttpError(405, 'ERR_METHOD', `${path} takes POST, not ${method}`);
-    const body = await readJsonBody(request, this.#bodyLimits(bodyDeadline));
-    if (this.#state !== 'ready' || !this.#encoder) throw this.#unavailable();
-    const binary = (request.headers.accept ?? '').includes('application/octet-stream');
-    const context = { encoder: this.#encoder, body: body as Record<string, unknown>, signal, binary, maxInputs: this.#options.maxInputs, modelName: this.#options.modelName, showTokensToClient: this.#options.showTokensToClient ?? false };
-    // bert-as-service's statistic counts its own requests; the route has checked body.texts once it answers
-    if (path === '/encode') return this.#bertAsService.statistic.trackEncode(() => (context.body.texts as unknown[]).length, () => route(context));
-    return route(context);
-  }
+  /** The server as handlers see it. */
+  readonly #view: ServerView = (() => {
+    const server = this;
+    return {
+      get state() {
+        return server.#state;
+      },
+      get settings() {
+        return server.#settings;
+      },
+      get encoder() {
+        return server.#encoder;
+      },
+      get metrics() {
+        return server.#metrics;
+      },
+      get bertAsService() {
+        return server.#bertAsService;
+      },
+      listeningOn: () => server.#listeningOn(),
+    };
+  })();
 
-  async #respondTfServing(request: http.IncomingMessage, path: TfServingPath, signal: AbortSignal, bodyDeadline: number): Promise<RouteResult> {
-    const method = request.method ?? 'GET';
-    const expected = tfServingMethod(path);
-    if (method !== expected) throw new HttpError(405, 'ERR_METHOD', `${path.endpoint} takes ${expected}, not ${method}`);
-    checkServable(path, this.#options.modelName);
-    if (path.verb === 'status') return { jsonText: modelStatus(TF_SERVING_STATE[this.#state]) };
-    const body = expected === 'POST' ? await readJsonBody(request, this.#bodyLimits(bodyDeadline)) : {};
+  #readyEncoder(): Encoder {
     if (this.#state !== 'ready' || !this.#encoder) throw this.#unavailable();
-    if (path.verb === 'metadata') return { jsonText: modelMetadata(this.#encoder, this.#options.modelName) };
-    const route = TF_SERVING_ROUTES[path.verb];
-    if (!route) throw new HttpError(400, 'ERR_VALIDATION', `Expected ${path.verb} signature method_name to be tensorflow/serving/${path.verb}. Was: tensorflow/serving/predict`);
-    return route({ encoder: this.#encoder, body: body as Record<string, unknown>, signal, binary: false, maxInputs: this.#options.maxInputs, modelName: this.#options.modelName, showTokensToClient: this.#options.showTokensToClient ?? false });
+    return this.#encoder;
   }
 
   /** The first TCP address and the socket, for bert-as-service's status dicts. */
@@ -280,14 +215,24 @@ export class EmbeddingServer {
     return { host: tcp?.address ?? null, port: tcp?.port ?? null, socket: this.#socketPath ?? null };
   }
 
-  #bodyLimits(deadline: number): BodyLimits {
-    return { maxBytes: this.#options.maxBodyBytes, deadline, timeoutMs: this.#requestTimeoutMs };
-  }
-
   #unavailable(): HttpError {
     return this.#state === 'loading'
-      ? new HttpError(503, 'ERR_LOADING', 'the model is still loading; retry shortly')
-      : new HttpError(503, 'ERR_SHUTTING_DOWN', 'the server is shutting down');
+      ? httpError('ERR_LOADING', 'the model is still loading; retry shortly')
+      : httpError('ERR_SHUTTING_DOWN', 'the server is shutting down');
+  }
+}
+
+function writeAnswer(response: http.ServerResponse, answer: Answer): void {
+  if (answer === 'written') return;
+  if ('text' in answer) {
+    response.writeHead(200, { 'content-type': answer.contentType }).end(answer.text);
+  } else if ('vectors' in answer) {
+    const bytes = Buffer.from(answer.vectors.buffer, answer.vectors.byteOffset, answer.vectors.byteLength);
+    response
+      .writeHead(200, { 'content-type': 'application/octet-stream', 'x-embedding-shape': answer.shape.join(','), 'content-length': bytes.length, ...answer.headers })
+      .end(bytes);
+  } else {
+    response.writeHead(200, { 'content-type': 'application/json', ...answer.headers }).end(answer.jsonText);
   }
 }
 
@@ -300,5 +245,5 @@ function checkTransferCoding(request: http.IncomingMessage): void {
   if (header === undefined) return;
   const codings = header.split(',').map((coding) => coding.trim().toLowerCase());
   if (codings.every((coding) => coding === 'chunked')) return;
-  throw new HttpError(501, 'ERR_TRANSFER_CODING', expectationMessage('Transfer-Encoding', '"chunked" alone (send the body uncompressed)', header), { closeConnection: true });
+  throw httpError('ERR_TRANSFER_CODING', expectationMessage('Transfer-Encoding', '"chunked" alone (send the body uncompressed)', header), { closeConnection: true });
 }

@@ -17,15 +17,15 @@ import {
   textList,
   tokenLists,
 } from '../../lib/server/request-validation.js';
-import { embedRoute } from '../../lib/server/routes/embed-route.js';
-import { embedSparseRoute } from '../../lib/server/routes/embed-sparse-route.js';
-import { encodeRoute } from '../../lib/server/routes/encode-route.js';
-import { fillMaskRoute } from '../../lib/server/routes/fill-mask-route.js';
-import { openAiRoute } from '../../lib/server/routes/openai-route.js';
-import type { Route, RouteResult } from '../../lib/server/routes/route.js';
-import { scoreRoute } from '../../lib/server/routes/score-route.js';
-import { predictRoute } from '../../lib/server/routes/tf-serving-route.js';
-import { tokenizeRoute } from '../../lib/server/routes/tokenize-route.js';
+import { embedRoute } from '../../lib/server/dialects/tei/embed.js';
+import { embedSparseRoute } from '../../lib/server/dialects/tei/embed-sparse.js';
+import { encodeRoute } from '../../lib/server/dialects/bert-as-service/encode.js';
+import { fillMaskRoute } from '../../lib/server/dialects/engine/fill-mask.js';
+import { openAiRoute } from '../../lib/server/dialects/openai/embeddings.js';
+import type { Route, RouteResult } from '../../lib/server/route.js';
+import { scoreRoute } from '../../lib/server/dialects/engine/score.js';
+import { predictRoute } from '../../lib/server/dialects/tf-serving/predict.js';
+import { tokenizeRoute } from '../../lib/server/dialects/tei/tokenize.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
 import { expectDocumentedError, fuzzParameters, hostileText } from './arbitraries.js';
 

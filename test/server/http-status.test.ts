@@ -1,8 +1,10 @@
 // HTTP statuses come from one table, lib/errors.ts' ERROR_CODES: an error with a code is answered
-// with its code's status, with no list of codes in the server.
+// with its code's status, with no list of codes in the server; the dialects that prescribe their own
+// (TF Serving's 400) map it there.
 import { describe, expect, it } from 'vitest';
 import { BertEmbedError, ERROR_CODES, type BertEmbedErrorCode } from '../../lib/errors.js';
-import { httpErrorOf } from '../../lib/server/http-error.js';
+import { TF_SERVING } from '../../lib/server/dialects/tf-serving/dialect.js';
+import { httpError, httpErrorOf } from '../../lib/server/http-error.js';
 
 describe('httpErrorOf', () => {
   it("answers every code with a status with that status, its code and message; ERR_OVERLOADED with Retry-After", () => {
@@ -40,5 +42,10 @@ describe('httpErrorOf', () => {
       const { status, code, message } = httpErrorOf(thrown);
       expect([status, code, message]).toEqual(expected);
     }
+  });
+
+  it("TF Serving answers `{ error }` and its 400 where ERROR_CODES says 422", () => {
+    expect(TF_SERVING.errorAnswer(httpError('ERR_VALIDATION', 'bad row'))).toEqual({ status: 400, jsonText: '{"error":"bad row"}' });
+    expect(TF_SERVING.errorAnswer(httpError('ERR_NOT_FOUND', 'no such model'))).toEqual({ status: 404, jsonText: '{"error":"no such model"}' });
   });
 });

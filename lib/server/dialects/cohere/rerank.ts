@@ -4,16 +4,16 @@
  * → `{ "model", "results": [{ "index", "relevance_score", "document"?: { "text" } }] }`, best first.
  * Long documents are cut (these APIs truncate rather than refuse).
  */
-import { bodyObject, invalid, optionalBoolean, optionalIntegerIn } from '../request-validation.js';
-import { HttpError } from '../http-error.js';
-import { checkQueueLimit } from './queue-limit.js';
-import type { Route } from './route.js';
+import { bodyObject, invalid, optionalBoolean, optionalIntegerIn } from '../../request-validation.js';
+import { httpError } from '../../http-error.js';
+import { checkQueueLimit } from '../../queue-limit.js';
+import type { Route } from '../../route.js';
 
 /** Cohere takes each document as a string or as `{ "text": str }`. */
 function documentTexts(value: unknown, maxInputs: number): string[] {
   if (!Array.isArray(value) || value.length === 0) throw invalid('documents', 'non-empty array of strings or {"text": string} objects', value);
   if (value.length > maxInputs) {
-    throw new HttpError(422, 'ERR_TOO_MANY_INPUTS', `Expected at most ${maxInputs} inputs for documents (--max-inputs) but received ${value.length}`);
+    throw httpError('ERR_TOO_MANY_INPUTS', `Expected at most ${maxInputs} inputs for documents (--max-inputs) but received ${value.length}`);
   }
   return value.map((document: unknown, i) => {
     if (typeof document === 'string') return document;

@@ -4,10 +4,10 @@
  * Scores as sentence-transformers' CrossEncoder.predict gives them (the logit with raw_scores).
  * Without truncate, a query–text pair longer than maxSeqLen is a 422, as TEI's.
  */
-import { HttpError } from '../http-error.js';
-import { bodyObject, invalid, optionalBoolean, textList } from '../request-validation.js';
-import { checkQueueLimit } from './queue-limit.js';
-import type { Route } from './route.js';
+import { HttpError } from '../../http-error.js';
+import { bodyObject, invalid, optionalBoolean, textList } from '../../request-validation.js';
+import { checkQueueLimit } from '../../queue-limit.js';
+import type { Route } from '../../route.js';
 
 export const rerankRoute: Route = async ({ encoder, body, signal, maxInputs }) => {
   const request = bodyObject(body);

@@ -3,10 +3,10 @@
  * → `[[{ "index": i, "value": v }, ...], ...]`, the nonzero SPLADE weights of each input by
  * ascending vocabulary id. Without truncate, an input longer than maxSeqLen is a 422.
  */
-import { bodyObject, optionalBoolean, textList } from '../request-validation.js';
+import { bodyObject, optionalBoolean, textList } from '../../request-validation.js';
 import { checkInputLengths } from './input-length.js';
-import { checkQueueLimit } from './queue-limit.js';
-import type { Route } from './route.js';
+import { checkQueueLimit } from '../../queue-limit.js';
+import type { Route } from '../../route.js';
 
 export const embedSparseRoute: Route = async ({ encoder, body, signal, maxInputs }) => {
   const request = bodyObject(body);

@@ -1,6 +1,6 @@
 /** text-embeddings-inference's rule: without `"truncate": true`, an input longer than maxSeqLen is a 422. */
-import type { Encoder } from '../../encoder.js';
-import { HttpError } from '../http-error.js';
+import type { Encoder } from '../../../encoder.js';
+import { HttpError } from '../../http-error.js';
 
 /** `splitPairs`: count 'A ||| B' as the pair the encoder will make of it (false where the API has no pairs). */
 export function checkInputLengths(encoder: Encoder, texts: string[], splitPairs: boolean): void {

@@ -5,11 +5,11 @@
  * label) as transformers' text-classification pipeline. As TEI reads it, a list of exactly two
  * strings is one pair. Without truncate, an input longer than maxSeqLen is a 422.
  */
-import type { ClassifyInput } from '../../tasks/index.js';
-import { HttpError } from '../http-error.js';
-import { bodyObject, invalid, optionalBoolean } from '../request-validation.js';
-import { checkQueueLimit } from './queue-limit.js';
-import type { Route } from './route.js';
+import type { ClassifyInput } from '../../../tasks/index.js';
+import { httpError } from '../../http-error.js';
+import { bodyObject, invalid, optionalBoolean } from '../../request-validation.js';
+import { checkQueueLimit } from '../../queue-limit.js';
+import type { Route } from '../../route.js';
 
 const isPair = (value: unknown): value is [string, string] =>
   Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string';
@@ -20,7 +20,7 @@ function predictInputs(value: unknown, maxInputs: number): { inputs: ClassifyInp
   const expected = 'string, [string, string] pair, or non-empty array of those';
   if (!Array.isArray(value) || value.length === 0) throw invalid('inputs', expected, value);
   if (value.length > maxInputs) {
-    throw new HttpError(422, 'ERR_TOO_MANY_INPUTS', `Expected at most ${maxInputs} inputs for inputs (--max-inputs) but received ${value.length}`);
+    throw httpError('ERR_TOO_MANY_INPUTS', `Expected at most ${maxInputs} inputs for inputs (--max-inputs) but received ${value.length}`);
   }
   value.forEach((input: unknown, i) => {
     if (typeof input !== 'string' && !isPair(input)) throw invalid(`inputs[${i}]`, 'string or [string, string] pair', input);

@@ -3,11 +3,11 @@
  * "truncate": false }` → `[[...]]`. Without truncate, an input longer than maxSeqLen is a 422.
  * Each input is one text as written: TEI has no sentence pairs, so ' ||| ' is not split.
  */
-import { float32Json } from '../../float32-json.js';
-import { bodyObject, optionalBoolean, textList } from '../request-validation.js';
+import { float32Json } from '../../../float32-json.js';
+import { bodyObject, optionalBoolean, textList } from '../../request-validation.js';
 import { checkInputLengths } from './input-length.js';
-import { checkQueueLimit } from './queue-limit.js';
-import type { Route } from './route.js';
+import { checkQueueLimit } from '../../queue-limit.js';
+import type { Route } from '../../route.js';
 
 export const embedRoute: Route = async ({ encoder, body, signal, binary, maxInputs }) => {
   const request = bodyObject(body);

@@ -6,9 +6,9 @@
  * answer, a list of strings with a list of them (a list of one included, unlike transformers'
  * Python pipeline, which unwraps it).
  */
-import { invalid, bodyObject, optionalIntegerIn, optionalObject, textList } from '../request-validation.js';
-import { checkQueueLimit } from './queue-limit.js';
-import type { Route } from './route.js';
+import { invalid, bodyObject, optionalIntegerIn, optionalObject, textList } from '../../request-validation.js';
+import { checkQueueLimit } from '../../queue-limit.js';
+import type { Route } from '../../route.js';
 
 export const fillMaskRoute: Route = async ({ encoder, body, signal, maxInputs }) => {
   const request = bodyObject(body);

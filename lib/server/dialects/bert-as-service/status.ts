@@ -7,8 +7,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Encoder } from '../../encoder.js';
-import { BertAsServiceStatistic } from './bert-as-service-statistic.js';
+import type { Encoder } from '../../../encoder.js';
+import { BertAsServiceStatistic } from './statistic.js';
 
 /** Where the server listens (TCP: the first address; null when it has none). */
 export interface ListeningOn {
@@ -24,7 +24,7 @@ export interface BertAsServiceSettings {
   modelName: string;
 }
 
-const PACKAGE_JSON = path.resolve(__dirname, '..', '..', '..', 'package.json');
+const PACKAGE_JSON = path.resolve(__dirname, '..', '..', '..', '..', 'package.json');
 
 function packageVersion(): string {
   try {

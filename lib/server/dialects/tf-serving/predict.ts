@@ -1,124 +1,45 @@
 /**
- * TensorFlow Serving's REST API, for the clients of a TF Serving deployment of BERT's masked-LM
- * head (the features of BERT's create_pretraining_data.py, one signature "serving_default"):
+ * POST /v1/models/<name>[/versions/1]:predict, TensorFlow Serving's, for the clients of a TF Serving
+ * deployment of BERT's masked-LM head (the features of BERT's create_pretraining_data.py, one
+ * signature "serving_default"):
  *
- *   POST /v1/models/<name>[/versions/1]:predict
- *     { "signature_name"?: "serving_default", "instances": [{ input_ids, input_mask, segment_ids,
- *       masked_lm_positions, masked_lm_ids }, ...] }           → { "predictions": [[nll, ...], ...] }
- *     { "inputs": { input_ids: [[...]], ... } } (columnar)     → { "outputs": [[nll, ...], ...] }
- *   GET /v1/models/<name>[/versions/1]            → model_version_status
- *   GET /v1/models/<name>[/versions/1]/metadata   → the signature_def
+ *   { "signature_name"?: "serving_default", "instances": [{ input_ids, input_mask, segment_ids,
+ *     masked_lm_positions, masked_lm_ids }, ...] }           → { "predictions": [[nll, ...], ...] }
+ *   { "inputs": { input_ids: [[...]], ... } } (columnar)     → { "outputs": [[nll, ...], ...] }
  *
  * input_ids, input_mask and segment_ids are [batch, max_seq_length]: only the first sum(input_mask)
  * tokens of a row are the sentence (the mask must be 1s then 0s). masked_lm_positions and
  * masked_lm_ids are [batch, max_predictions_per_seq]; the trailing slots whose id and position are
  * both 0 are padding. Each slot's answer is -log p(masked_lm_ids[j] at masked_lm_positions[j]),
- * 0 for padding. Errors are TF Serving's `{ "error": message }`, 400 for an invalid argument.
+ * 0 for padding. Errors are TF Serving's (dialect.ts).
  */
-import type { Encoder } from '../../encoder.js';
-import { checkInteger, expectationMessage } from '../../validation.js';
-import { HttpError } from '../http-error.js';
-import { bodyObject } from '../request-validation.js';
-import { checkQueueLimit } from './queue-limit.js';
-import type { Route } from './route.js';
+import type { Encoder } from '../../../encoder.js';
+import { checkInteger, expectationMessage } from '../../../validation.js';
+import { HttpError, httpError } from '../../http-error.js';
+import { bodyObject } from '../../request-validation.js';
+import { checkQueueLimit } from '../../queue-limit.js';
+import { modelContext } from '../../model-context.js';
+import type { Handler, Route } from '../../route.js';
+import { checkServable } from './servable-path.js';
+import { INPUTS, SIGNATURE_NAME, type InputName } from './signature.js';
 
-export const SIGNATURE_NAME = 'serving_default';
-const VERSION = '1';
-const INPUTS = ['input_ids', 'input_mask', 'segment_ids', 'masked_lm_positions', 'masked_lm_ids'] as const;
-const OUTPUT = 'masked_lm_example_loss';
-type InputName = (typeof INPUTS)[number];
 type Instance = Record<InputName, unknown>;
-
-export type TfServingVerb = 'status' | 'metadata' | 'predict' | 'classify' | 'regress';
-
-/** A path under /v1/models/, as TF Serving's REST handler splits it. */
-export interface TfServingPath {
-  model: string;
-  version: string | undefined;
-  verb: TfServingVerb;
-  /** the label of the endpoint in /metrics, the same whatever the model name */
-  endpoint: string;
-}
-
-const PATH = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+))?(?:(\/metadata)|:(predict|classify|regress))?$/;
-
-export function parseTfServingPath(path: string): TfServingPath | undefined {
-  const match = PATH.exec(path);
-  if (!match) return undefined;
-  const [, name, version, metadata, call] = match;
-  let model: string;
-  try {
-    model = decodeURIComponent(name);
-  } catch {
-    return undefined;
-  }
-  const verb: TfServingVerb = metadata ? 'metadata' : ((call as TfServingVerb | undefined) ?? 'status');
-  const endpoint = `/v1/models/{name}${verb === 'status' ? '' : verb === 'metadata' ? '/metadata' : `:${verb}`}`;
-  return { model, version, verb, endpoint };
-}
-
-/** The method a TF Serving path takes. */
-export function tfServingMethod(path: TfServingPath): 'GET' | 'POST' {
-  return path.verb === 'status' || path.verb === 'metadata' ? 'GET' : 'POST';
-}
-
-/** 404 unless the path names the served model (and its one version, "1"), in TF Serving's words. */
-export function checkServable(path: TfServingPath, modelName: string): void {
-  if (path.model !== modelName) {
-    const message = path.verb === 'status' ? `Could not find any versions of model ${path.model}` : `Servable not found for request: ${path.version ? `Specific(${path.model}, ${path.version})` : `Latest(${path.model})`}`;
-    throw new HttpError(404, 'ERR_NOT_FOUND', message);
-  }
-  if (path.version !== undefined && Number(path.version) !== Number(VERSION)) {
-    throw new HttpError(404, 'ERR_NOT_FOUND', `Servable not found for request: Specific(${path.model}, ${path.version})`);
-  }
-}
-
-/** TF Serving's answer to an error: `{ "error": message }`, and 400 where this server says 422. */
-export function tfServingError(error: HttpError): { status: number; jsonText: string } {
-  return { status: error.status === 422 ? 400 : error.status, jsonText: JSON.stringify({ error: error.message }) };
-}
-
-/** GetModelStatusResponse as JSON: the one version, in the state the server is in. */
-export function modelStatus(state: 'LOADING' | 'AVAILABLE' | 'UNLOADING'): string {
-  return JSON.stringify({ model_version_status: [{ version: VERSION, state, status: { error_code: 'OK', error_message: '' } }] });
-}
-
-function tensorInfo(name: string, dtype: 'DT_INT32' | 'DT_FLOAT'): Record<string, unknown> {
-  return { dtype, tensor_shape: { dim: [{ size: '-1', name: '' }, { size: '-1', name: '' }], unknown_rank: false }, name: `${name}:0` };
-}
-
-/** GetModelMetadataResponse as JSON: the predict signature, or no signature for a model without the head. */
-export function modelMetadata(encoder: Encoder, modelName: string): string {
-  const signatures = encoder.heads.includes('maskedLm')
-    ? {
-        [SIGNATURE_NAME]: {
-          inputs: Object.fromEntries(INPUTS.map((name) => [name, tensorInfo(name, 'DT_INT32')])),
-          outputs: { [OUTPUT]: tensorInfo(OUTPUT, 'DT_FLOAT') },
-          method_name: 'tensorflow/serving/predict',
-        },
-      }
-    : {};
-  return JSON.stringify({
-    model_spec: { name: modelName, signature_name: '', version: VERSION },
-    metadata: { signature_def: { signature_def: signatures } },
-  });
-}
 
 /** The instances of a request, row format or columnar, each with exactly the five inputs. */
 function instancesOf(request: Record<string, unknown>, maxInputs: number): { instances: Instance[]; fieldOf: (row: number, name: InputName) => string; columnar: boolean } {
   if (('instances' in request) === ('inputs' in request)) {
-    throw new HttpError(400, 'ERR_VALIDATION', 'Expected exactly one of "instances" (row format) and "inputs" (columnar format) in the body');
+    throw httpError('ERR_VALIDATION', 'Expected exactly one of "instances" (row format) and "inputs" (columnar format) in the body');
   }
   const checkNames = (keys: string[], where: string): void => {
     for (const key of keys) {
       if (!(INPUTS as readonly string[]).includes(key)) {
-        throw new HttpError(400, 'ERR_VALIDATION', `${where}: input tensor alias not found in signature: ${key}. Inputs expected to be in the set {${INPUTS.join(',')}}.`);
+        throw httpError('ERR_VALIDATION', `${where}: input tensor alias not found in signature: ${key}. Inputs expected to be in the set {${INPUTS.join(',')}}.`);
       }
     }
-    for (const name of INPUTS) if (!keys.includes(name)) throw new HttpError(400, 'ERR_VALIDATION', `${where}: missing input ${name}; the signature takes {${INPUTS.join(',')}}`);
+    for (const name of INPUTS) if (!keys.includes(name)) throw httpError('ERR_VALIDATION', `${where}: missing input ${name}; the signature takes {${INPUTS.join(',')}}`);
   };
   const tooMany = (count: number): HttpError =>
-    new HttpError(400, 'ERR_TOO_MANY_INPUTS', `Expected at most ${maxInputs} instances (--max-inputs) but received ${count}`);
+    httpError('ERR_TOO_MANY_INPUTS', `Expected at most ${maxInputs} instances (--max-inputs) but received ${count}`);
   if ('instances' in request) {
     const { instances } = request;
     if (!Array.isArray(instances) || instances.length === 0) throw new TypeError(expectationMessage('instances', 'non-empty array of objects', instances));
@@ -194,7 +115,7 @@ export const predictRoute: Route = async ({ encoder, body, signal, maxInputs }) 
   const request = bodyObject(body);
   const signature = request.signature_name;
   if (signature !== undefined && signature !== null && signature !== '' && signature !== SIGNATURE_NAME) {
-    throw new HttpError(400, 'ERR_VALIDATION', `Serving signature name: ${JSON.stringify(signature)} not found in signature def`);
+    throw httpError('ERR_VALIDATION', `Serving signature name: ${JSON.stringify(signature)} not found in signature def`);
   }
   const { instances, fieldOf, columnar } = instancesOf(request, maxInputs);
   // Tensors are rectangular: every row as long as the first.
@@ -218,4 +139,10 @@ export const predictRoute: Route = async ({ encoder, body, signal, maxInputs }) 
     return `[${nll.join(',')}]`;
   });
   return { jsonText: `{"${columnar ? 'outputs' : 'predictions'}":[${answers.join(',')}]}` };
+};
+
+export const predictHandler: Handler = async (exchange) => {
+  checkServable(exchange.params, 'predict', exchange.server.settings.modelName);
+  // TF Serving answers JSON only, whatever the Accept header
+  return predictRoute({ ...(await modelContext(exchange)), binary: false });
 };

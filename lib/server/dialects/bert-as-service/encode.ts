@@ -5,11 +5,12 @@
  * bert-as-service, a text 'A ||| B' is the sentence pair (A, B); "show_tokens" needs a server started
  * with --show-tokens-to-client (else 403 ERR_TOKENS_NOT_ALLOWED).
  */
-import { nestedFloat32Json } from '../../float32-json.js';
-import { HttpError } from '../http-error.js';
-import { bodyObject, optionalBoolean, textList, tokenLists } from '../request-validation.js';
-import { checkQueueLimit } from './queue-limit.js';
-import type { Route } from './route.js';
+import { nestedFloat32Json } from '../../../float32-json.js';
+import { httpError } from '../../http-error.js';
+import { bodyObject, optionalBoolean, textList, tokenLists } from '../../request-validation.js';
+import { checkQueueLimit } from '../../queue-limit.js';
+import { modelContext } from '../../model-context.js';
+import type { Handler, Route } from '../../route.js';
 
 /** The longest id echoed in X-Request-Id; longer ones (and any id a header cannot carry) travel in the body only. */
 export const MAX_HEADER_ID_LENGTH = 128;
@@ -31,7 +32,7 @@ export const encodeRoute: Route = async ({ encoder, body, signal, binary, maxInp
   const showTokens = optionalBoolean('show_tokens', request.show_tokens, false);
   // As bert-as-service's -show_tokens_to_client: the server, not the client, decides.
   if (showTokens && !showTokensToClient) {
-    throw new HttpError(403, 'ERR_TOKENS_NOT_ALLOWED', 'this server does not show tokens to clients: start it with --show-tokens-to-client, or send show_tokens: false');
+    throw httpError('ERR_TOKENS_NOT_ALLOWED', 'this server does not show tokens to clients: start it with --show-tokens-to-client, or send show_tokens: false');
   }
   const texts = isTokenized ? tokenLists('texts', request.texts, maxInputs) : textList('texts', request.texts, maxInputs, false);
   checkQueueLimit(encoder, texts.length, 'texts');
@@ -42,4 +43,10 @@ export const encodeRoute: Route = async ({ encoder, body, signal, binary, maxInp
   const results = embeddings.rows().map((row) => nestedFloat32Json(row, rowShape));
   const tokens = embeddings.tokens ? `,"tokens":${JSON.stringify(embeddings.tokens)}` : '';
   return { jsonText: `{"id":${JSON.stringify(id)},"results":[${results.join(',')}]${tokens},"status":200}`, headers };
+};
+
+/** The table's handler: bert-as-service's statistic counts its /encode requests once answered (the route has checked body.texts by then). */
+export const encodeHandler: Handler = async (exchange) => {
+  const context = await modelContext(exchange);
+  return exchange.server.bertAsService.statistic.trackEncode(() => (context.body.texts as unknown[]).length, () => encodeRoute(context));
 };

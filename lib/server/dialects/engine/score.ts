@@ -4,12 +4,12 @@
  * camelCase names: `[{ "tokens", "words", "pll", "pseudoPerplexity", "wordPseudoPerplexity",
  * "truncated" }]`. An input longer than maxSeqLen is scored on its beginning ("truncated": true).
  */
-import type { Encoder } from '../../encoder.js';
-import { SCORE_METRICS, SentenceScoring, type ScoreMetric } from '../../tasks/index.js';
-import { HttpError } from '../http-error.js';
-import { bodyObject, oneOfIfGiven, optionalObject, textList } from '../request-validation.js';
-import { checkQueueLimit } from './queue-limit.js';
-import type { Route } from './route.js';
+import type { Encoder } from '../../../encoder.js';
+import { SCORE_METRICS, SentenceScoring, type ScoreMetric } from '../../../tasks/index.js';
+import { httpError } from '../../http-error.js';
+import { bodyObject, oneOfIfGiven, optionalObject, textList } from '../../request-validation.js';
+import { checkQueueLimit } from '../../queue-limit.js';
+import type { Route } from '../../route.js';
 
 /** Encoder.score's default metric. */
 const DEFAULT_METRIC: ScoreMetric = 'within_word_l2r';
@@ -31,7 +31,7 @@ export const scoreRoute: Route = async ({ encoder, body, signal, maxInputs }) =>
   const metric = oneOfIfGiven('parameters.metric', parameters.metric, SCORE_METRICS);
   const topLevel = oneOfIfGiven('metric', request.metric, SCORE_METRICS);
   if (metric !== undefined && topLevel !== undefined && metric !== topLevel) {
-    throw new HttpError(422, 'ERR_VALIDATION', `metric "${topLevel}" and parameters.metric "${metric}" disagree; send one of them`);
+    throw httpError('ERR_VALIDATION', `metric "${topLevel}" and parameters.metric "${metric}" disagree; send one of them`);
   }
   checkQueueLimit(encoder, queuedRows(encoder, texts, metric ?? topLevel ?? DEFAULT_METRIC), 'inputs', `masked copies of ${texts.length} input(s) (one per scored token or word)`);
   const scores = await encoder.score(texts, { metric: metric ?? topLevel, signal });

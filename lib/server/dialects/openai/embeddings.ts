@@ -5,10 +5,10 @@
  * and normalizes them again, as OpenAI's shortened embeddings are. Each input is one text as
  * written: the API has no sentence pairs, so ' ||| ' is not split.
  */
-import { float32Json } from '../../float32-json.js';
-import { bodyObject, optionalIntegerIn, optionalOneOf, textList } from '../request-validation.js';
-import { checkQueueLimit } from './queue-limit.js';
-import type { Route } from './route.js';
+import { float32Json } from '../../../float32-json.js';
+import { bodyObject, optionalIntegerIn, optionalOneOf, textList } from '../../request-validation.js';
+import { checkQueueLimit } from '../../queue-limit.js';
+import type { Route } from '../../route.js';
 
 function shortened(row: Float32Array, dimensions: number): Float32Array {
   const kept = row.slice(0, dimensions);
