@@ -1,5 +1,7 @@
 // README's option tables, written from the declarations (lib/option-declarations.ts, and serve's own flags in
-// lib/cli/serve-flag-declarations.ts), so they cannot drift: `npm run docs:options` rewrites it; test/cli/option-flags.test.ts checks it.
+// lib/cli/serve-flag-declarations.ts), and its endpoint table, written from the server's route table
+// (lib/server/route-table.ts), so they cannot drift: `npm run docs:options` rewrites them; test/cli/option-flags.test.ts
+// and test/server/route-table.test.ts check them.
 //   node scripts/readme-options.mjs           rewrite README.md
 //   node scripts/readme-options.mjs --check   exit 1 when README.md differs
 import fs from 'node:fs';
@@ -11,6 +13,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const load = createRequire(import.meta.url);
 const { ENCODER_OPTIONS } = load(path.join(root, 'dist/option-declarations.js'));
 const { SERVE_FLAGS } = load(path.join(root, 'dist/cli/serve-flag-declarations.js'));
+const { endpointTable } = load(path.join(root, 'dist/server/route-docs.js'));
 
 const cell = (text) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 const flagsOf = (flag) => [flag.spec.split(' ')[0], ...(flag.aliases ?? [])].map((spelling) => `\`${spelling}\``).join(', ');
@@ -28,6 +31,12 @@ const TABLES = [
     source: 'lib/cli/serve-flag-declarations.ts',
     header: ['| flag | type | default | meaning |', '| --- | --- | --- | --- |'],
     rows: () => SERVE_FLAGS.map((option) => `| ${flagsOf(option.flag)}${option.flag.env ? ` (or \`${option.flag.env}\`)` : ''} | ${cell(option.type)} | ${cell(option.defaultText)} | ${cell(option.help)} |`),
+  },
+  {
+    what: 'endpoints table',
+    source: 'lib/server/route-table.ts',
+    header: [],
+    rows: () => endpointTable(),
   },
 ];
 

@@ -1,10 +1,30 @@
-// The route table (lib/server/route-table.ts) is the one list of endpoints: the 404 message is made
-// from it, and every request finds its entry.
+// The route table (lib/server/route-table.ts) is the one list of endpoints: README's endpoint table,
+// `serve --help` and the 404 message are made from it, and every request finds its entry.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { endpointHelp, endpointTable } from '../../lib/server/route-docs.js';
 import { findRoute, notFound } from '../../lib/server/route-lookup.js';
 import { ROUTES } from '../../lib/server/route-table.js';
+import { BIN } from '../cli/run-cli.js';
+import { repoRoot } from '../reference/helpers.js';
 
 describe('the route table', () => {
+  it("README's endpoint table is the route table", () => {
+    const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const begin = '<!-- endpoints table: written by scripts/readme-options.mjs from lib/server/route-table.ts -->\n';
+    const from = readme.indexOf(begin) + begin.length;
+    const rows = readme.slice(from, readme.indexOf('\n<!-- end of endpoints table -->', from)).split('\n');
+    expect(rows).toEqual(endpointTable());
+  });
+
+  it("serve --help lists every endpoint with its description", () => {
+    const help = execFileSync(process.execPath, [BIN, 'serve', '--help'], { encoding: 'utf8' });
+    expect(help).toContain(endpointHelp());
+    for (const entry of ROUTES) expect(help).toMatch(new RegExp(`${entry.method} +${escape(entry.path)} +${escape(entry.description)}`));
+  });
+
   it('each method and path is one entry, with a description', () => {
     const keys = ROUTES.map((entry) => `${entry.method} ${entry.path}`);
     expect(new Set(keys).size).toBe(keys.length);
@@ -31,3 +51,6 @@ describe('the route table', () => {
   });
 });
 
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { Encoder } from '../../encoder.js';
 import { EmbeddingServer } from '../../server/embedding-server.js';
+import { endpointHelp } from '../../server/route-docs.js';
 import { addDeclaredFlags, addEncoderFlags, addModelFlags, asFlagError, declaredValuesFrom, encoderOptionsFrom, resolveModelDir, type EncoderFlagValues } from '../encoder-flags.js';
 import { SERVE_FLAGS } from '../serve-flag-declarations.js';
 import { UsageError } from '../usage-error.js';
@@ -54,17 +55,9 @@ export function serveCommand(): Command {
     .addHelpText(
       'after',
       `
-Endpoints: POST /encode (bert-as-service), POST /embed (text-embeddings-inference),
-POST /v1/embeddings (OpenAI), POST /tokenize, GET /status, GET /health, GET /metrics (Prometheus).
-With a masked-LM head (BertForMaskedLM checkpoints): POST /score, POST /fill-mask, POST /embed_sparse
-(text-embeddings-inference), and TensorFlow Serving's POST /v1/models/<name>:predict,
-GET /v1/models/<name>[/metadata].
-With a classification head (BertForSequenceClassification, cross-encoders): POST /rerank, POST /predict
-(text-embeddings-inference) and POST /v1/rerank (Cohere/Jina).
-bert-as-service's HTTP status: GET /status/server, GET /status/client.
+Endpoints, by the API they speak:
+${endpointHelp()}
 Accept: application/octet-stream on the encode endpoints returns raw float32 (shape in X-Embedding-Shape).
-GET /dashboard: charts for a browser (requests and sentences per second, latency, queue, batches,
-workers, errors by code) of the last ten minutes; with --api-key the page asks for the key.
 
 TCP on a host other than loopback (127.0.0.1, ::1, localhost) needs --api-key, or --allow-unauthenticated.
 
