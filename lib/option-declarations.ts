@@ -3,7 +3,7 @@
  * type and range check, default and help. Encoder.load's validation (options.ts), the commands'
  * flags (cli/encoder-flags.ts) and README's option table (option-table.ts) are all read from here.
  */
-import { assertBoolean, checkInteger, checkOneOf, expectationMessage } from './validation.js';
+import { assertBoolean, checkInteger, checkOneOf, expectationMessage, fieldError } from './validation.js';
 
 export const POOLING_STRATEGIES = [
   'NONE',
@@ -68,18 +68,18 @@ export interface OptionDeclaration {
 const DEVICE_EXPECTATION = "'cpu', 'cuda' or 'cuda:N'";
 
 export function checkDevice(field: string, device: unknown): string {
-  if (typeof device !== 'string') throw new TypeError(expectationMessage(field, DEVICE_EXPECTATION, device));
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new RangeError(expectationMessage(field, DEVICE_EXPECTATION, device));
+  if (typeof device !== 'string') throw fieldError(TypeError, field, DEVICE_EXPECTATION, device);
+  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw fieldError(RangeError, field, DEVICE_EXPECTATION, device);
   return device;
 }
 
 function checkDevices(field: string, devices: unknown): string[] {
-  if (!Array.isArray(devices) || devices.length === 0) throw new TypeError(expectationMessage(field, `non-empty array of ${DEVICE_EXPECTATION}`, devices));
+  if (!Array.isArray(devices) || devices.length === 0) throw fieldError(TypeError, field, `non-empty array of ${DEVICE_EXPECTATION}`, devices);
   return devices.map((entry, i) => checkDevice(`${field}[${i}]`, entry));
 }
 
 function checkLayers(field: string, layers: unknown, numLayers: number): number[] {
-  if (!Array.isArray(layers) || layers.length === 0) throw new TypeError(expectationMessage(field, 'non-empty array of integers', layers));
+  if (!Array.isArray(layers) || layers.length === 0) throw fieldError(TypeError, field, 'non-empty array of integers', layers);
   layers.forEach((layer, i) => checkInteger(`${field}[${i}]`, layer, -(numLayers + 1), numLayers));
   return [...(layers as number[])];
 }
@@ -91,15 +91,15 @@ function checkBoolean(field: string, value: unknown): boolean {
 
 /** A file or directory name: a non-empty string without NUL. */
 function checkPathText(field: string, value: unknown): string {
-  if (typeof value !== 'string') throw new TypeError(expectationMessage(field, 'non-empty string', value));
-  if (value.length === 0 || value.includes('\0')) throw new RangeError(expectationMessage(field, 'non-empty string without NUL', value));
+  if (typeof value !== 'string') throw fieldError(TypeError, field, 'non-empty string', value);
+  if (value.length === 0 || value.includes('\0')) throw fieldError(RangeError, field, 'non-empty string without NUL', value);
   return value;
 }
 
 function checkFraction(field: string, value: unknown): number {
   const expected = 'number greater than 0 and at most 1';
-  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(expectationMessage(field, expected, value));
-  if (!(value > 0 && value <= 1)) throw new RangeError(expectationMessage(field, expected, value));
+  if (typeof value !== 'number' || Number.isNaN(value)) throw fieldError(TypeError, field, expected, value);
+  if (!(value > 0 && value <= 1)) throw fieldError(RangeError, field, expected, value);
   return value;
 }
 

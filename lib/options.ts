@@ -9,7 +9,7 @@ import {
   type OptionContext,
   type PoolingStrategy,
 } from './option-declarations.js';
-import { checkPlainObject, expectationMessage, rejectUnknownOptions } from './validation.js';
+import { checkPlainObject, expectationMessage, rejectUnknownOptions, namingError } from './validation.js';
 
 export { DTYPES, POOLING_OPTION_NAMES, POOLING_STRATEGIES, type Dtype, type PoolingStrategy } from './option-declarations.js';
 
@@ -143,15 +143,18 @@ export function resolveEncoderOptions(
   const dtype = given<Dtype>('dtype', 'float32');
   if (dtype === 'int8' && devices.some((device) => device !== 'cpu')) {
     // Dynamic quantization runs on the CPU's quantized engines; GPUs have float16.
-    throw new RangeError(`${expectationMessage('dtype', "'float32', 'float16' or 'bfloat16' on a CUDA device", dtype)}; int8 runs on the CPU`);
+    throw namingError((message) => new RangeError(message), (n) => `${expectationMessage(n.field('dtype'), "'float32', 'float16' or 'bfloat16' on a CUDA device", dtype)}; int8 runs on the CPU`);
   }
   if (dtype === 'float16' && devices.includes('cpu')) {
     // libtorch has no float16 matrix or LayerNorm kernels on the CPU.
-    throw new RangeError(`${expectationMessage('dtype', "'float32' or 'bfloat16' on device 'cpu'", dtype)}; float16 needs a CUDA device`);
+    throw namingError((message) => new RangeError(message), (n) => `${expectationMessage(n.field('dtype'), "'float32' or 'bfloat16' on device 'cpu'", dtype)}; float16 needs a CUDA device`);
   }
   const gpuMemoryFraction = options.gpuMemoryFraction === undefined ? null : (checkOption('gpuMemoryFraction', options.gpuMemoryFraction, context) as number);
   if (gpuMemoryFraction !== null && !devices.some((device) => device !== 'cpu')) {
-    throw new RangeError(`${expectationMessage('devices', 'a CUDA device among them for gpuMemoryFraction', devices)}; the CPU has no memory fraction`);
+    throw namingError(
+      (message) => new RangeError(message),
+      (n) => `${expectationMessage(n.field('devices'), `a CUDA device among them for ${n.field('gpuMemoryFraction')}`, devices)}; the CPU has no memory fraction`,
+    );
   }
   // null (bert-as-service's NONE) is a value here, not a missing one.
   const maxSeqLen = options.maxSeqLen === undefined ? Math.min(defaults.maxSeqLen ?? 25, limits.maxPositions) : given<number | null>('maxSeqLen', null);

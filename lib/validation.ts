@@ -29,19 +29,72 @@ export function expectationMessage(field: string, expected: string, value: unkno
   return `Expected ${expected} for ${field} but received ${describeReceived(value)}`;
 }
 
+/**
+ * The names a surface gives the API's fields and options in its messages: the server's JSON fields,
+ * the CLI's flags. Errors that name a field are built from parts, so a surface renames them with
+ * its Naming instead of rewriting their text.
+ */
+export interface Naming {
+  /** a field path as the surface names it ('documents[3]' for the API, 'texts[3]' for TEI's /rerank) */
+  field(path: string): string;
+  /** how a caller asks for an option's value ('pass truncate: true', 'send "truncate": true') */
+  option(name: string, value: unknown): string;
+}
+
+export const API_NAMING: Naming = { field: (path) => path, option: (name, value) => `pass ${name}: ${JSON.stringify(value)}` };
+
+/** A Naming that renames a path's leading name by `names` (the longest that matches: 'taskOptions.topK' before 'taskOptions'), and asks for options its own way. */
+export function renamingFields(names: Readonly<Record<string, string>>, option: Naming['option'] = API_NAMING.option): Naming {
+  const keys = Object.keys(names).sort((a, b) => b.length - a.length);
+  return {
+    field: (path) => {
+      const key = keys.find((name) => path === name || path.startsWith(`${name}[`) || path.startsWith(`${name}.`));
+      return key === undefined ? path : names[key] + path.slice(key.length);
+    },
+    option,
+  };
+}
+
+const RENDER = Symbol('render');
+type Render = (naming: Naming) => string;
+
+/** An error whose message is rendered from parts (its fields and options named by API_NAMING), so that surfaces can rename them. */
+export function namingError<E extends Error>(make: (message: string) => E, render: Render): E {
+  const error = make(render(API_NAMING));
+  Object.defineProperty(error, RENDER, { value: render });
+  return error;
+}
+
+/** `error` in a surface's own names: a copy of the same class, code and cause where its message names fields; the error itself otherwise. */
+export function inSurfaceNames<E>(error: E, naming: Naming): E {
+  const render = (error as { [RENDER]?: Render } | null)?.[RENDER];
+  if (!render || !(error instanceof Error)) return error;
+  // A real error of the same class (its constructor run with the new message), then its own fields (code, cause…) copied over.
+  const copy = Reflect.construct(error.constructor, [render(naming)]) as Error;
+  for (const key of Object.keys(error)) if (key !== 'message' && key !== 'stack') (copy as unknown as Record<string, unknown>)[key] = (error as unknown as Record<string, unknown>)[key];
+  if (error.cause !== undefined) copy.cause = error.cause;
+  Object.defineProperty(copy, RENDER, { value: render });
+  return copy as E;
+}
+
+/** A TypeError or RangeError naming `field`: `Expected <expected> for <field> but received <value>`. */
+export function fieldError(kind: TypeErrorConstructor | RangeErrorConstructor, field: string, expected: string, value: unknown): Error {
+  return namingError((message) => new kind(message), (naming) => expectationMessage(naming.field(field), expected, value));
+}
+
 export function assertString(field: string, value: unknown): asserts value is string {
-  if (typeof value !== 'string') throw new TypeError(expectationMessage(field, 'string', value));
+  if (typeof value !== 'string') throw fieldError(TypeError, field, 'string', value);
 }
 
 export function assertBoolean(field: string, value: unknown): asserts value is boolean {
-  if (typeof value !== 'boolean') throw new TypeError(expectationMessage(field, 'boolean', value));
+  if (typeof value !== 'boolean') throw fieldError(TypeError, field, 'boolean', value);
 }
 
 export function assertStringArray(field: string, value: unknown): asserts value is string[] {
-  if (!Array.isArray(value)) throw new TypeError(expectationMessage(field, 'array of strings', value));
+  if (!Array.isArray(value)) throw fieldError(TypeError, field, 'array of strings', value);
   for (let i = 0; i < value.length; i++) {
     if (typeof value[i] !== 'string') {
-      throw new TypeError(expectationMessage(`${field}[${i}]`, 'string', value[i]));
+      throw fieldError(TypeError, `${field}[${i}]`, 'string', value[i]);
     }
   }
 }
@@ -56,8 +109,8 @@ function integerExpectation(minimum: number, maximum: number): string {
 /** An integer in [minimum, maximum], returned for use in an expression. */
 export function checkInteger(field: string, value: unknown, minimum: number, maximum = Infinity): number {
   const expected = integerExpectation(minimum, maximum);
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(expectationMessage(field, expected, value));
-  if (value < minimum || value > maximum) throw new RangeError(expectationMessage(field, expected, value));
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw fieldError(TypeError, field, expected, value);
+  if (value < minimum || value > maximum) throw fieldError(RangeError, field, expected, value);
   return value;
 }
 
@@ -71,14 +124,14 @@ export function assertNonNegativeInteger(field: string, value: unknown): asserts
 
 export function checkOneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
   const expected = `one of ${allowed.map((a) => `'${a}'`).join(', ')}`;
-  if (typeof value !== 'string') throw new TypeError(expectationMessage(field, expected, value));
-  if (!allowed.includes(value as T)) throw new RangeError(expectationMessage(field, expected, value));
+  if (typeof value !== 'string') throw fieldError(TypeError, field, expected, value);
+  if (!allowed.includes(value as T)) throw fieldError(RangeError, field, expected, value);
   return value as T;
 }
 
 export function checkPlainObject(field: string, value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(expectationMessage(field, 'object', value));
+    throw fieldError(TypeError, field, 'object', value);
   }
   return value as Record<string, unknown>;
 }

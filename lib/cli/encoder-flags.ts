@@ -10,6 +10,7 @@ import { fetchHubModel, hubRepoIdProblem, hubRevisionProblem, isHubRepoId } from
 import { createProgress } from './progress.js';
 import { runSignal } from './run-control.js';
 import { UsageError } from './usage-error.js';
+import { inSurfaceNames, renamingFields } from '../validation.js';
 
 export function parseInteger(value: string): number {
   if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`expected an integer but received "${value}"`);
@@ -133,12 +134,14 @@ export function declaredValuesFrom(flags: EncoderFlagValues, declarations: reado
   return options;
 }
 
-/** Encoder's argument errors are the user's flags: say so with the flag's name (exit 2). */
-export function asFlagError(error: unknown): unknown {
+/** The API's option names as the CLI's flags. */
+const FLAG_NAMING = renamingFields(Object.fromEntries(FLAG_OF));
+
+/** Encoder's argument errors are the user's flags: say so with the flag's name (exit 2). `names` adds a command's own. */
+export function asFlagError(error: unknown, names: Readonly<Record<string, string>> = {}): unknown {
   if (!(error instanceof TypeError || error instanceof RangeError)) return error;
-  let message = error.message;
-  for (const [option, flag] of FLAG_OF) message = message.replace(new RegExp(`\\bfor ${option}(\\b|\\[)`), `for ${flag}$1`);
-  return new UsageError(message);
+  const naming = Object.keys(names).length === 0 ? FLAG_NAMING : renamingFields({ ...Object.fromEntries(FLAG_OF), ...names });
+  return new UsageError(inSurfaceNames(error, naming).message);
 }
 
 /** A local directory as is; a repo id from the cache, downloaded first if need be. */

@@ -7,7 +7,7 @@
  */
 import { Embeddings } from '../embeddings.js';
 import { inSourceOrder } from '../in-source-order.js';
-import { checkInteger, checkOneOf, checkPlainObject, expectationMessage, rejectUnknownOptions } from '../validation.js';
+import { checkInteger, checkOneOf, checkPlainObject, expectationMessage, rejectUnknownOptions, fieldError } from '../validation.js';
 import { endpointAddressesOf, type BertClientEndpoint, type BertClientTarget } from './endpoint-address.js';
 import { BALANCES, EndpointPool, type Balance, type EndpointStats } from './endpoint-pool.js';
 import { sendWithFailover } from './failover.js';
@@ -49,7 +49,7 @@ export class BertClient {
     rejectUnknownOptions('BertClient', checkPlainObject('options', options), ['timeoutMs', 'maxSockets', 'apiKey', 'balance', 'downForMs']);
     if (options.apiKey !== undefined) {
       const expected = 'non-empty string of visible ASCII characters without spaces';
-      if (typeof options.apiKey !== 'string') throw new TypeError(expectationMessage('apiKey', expected, options.apiKey));
+      if (typeof options.apiKey !== 'string') throw fieldError(TypeError, 'apiKey', expected, options.apiKey);
       // The key itself is never written into a message.
       if (!/^[\x21-\x7e]+$/.test(options.apiKey)) throw new RangeError(`Expected ${expected} for apiKey but received a string of ${options.apiKey.length} characters that is not`);
     }
@@ -65,8 +65,8 @@ export class BertClient {
   /** Same result shape as Encoder.encode: `{ data, shape, rows(), tokens? }`. */
   async encode(texts: string[] | string[][], options: ClientEncodeOptions = {}): Promise<Embeddings> {
     rejectUnknownOptions('encode', checkPlainObject('options', options), ['isTokenized', 'showTokens', 'signal']);
-    if (!Array.isArray(texts)) throw new TypeError(expectationMessage('texts', 'array of strings', texts));
-    if (texts.length === 0) throw new RangeError(expectationMessage('texts', 'non-empty array of strings', texts));
+    if (!Array.isArray(texts)) throw fieldError(TypeError, 'texts', 'array of strings', texts);
+    if (texts.length === 0) throw fieldError(RangeError, 'texts', 'non-empty array of strings', texts);
     const body = JSON.stringify({ texts, is_tokenized: options.isTokenized ?? false, show_tokens: options.showTokens ?? false });
     // Tokens only travel in JSON; vectors alone go as raw float32.
     const binary = !options.showTokens;

@@ -9,7 +9,7 @@ import { describeModel } from '../model/model-description.js';
 import { COMPANION_FILES } from '../model/model-files.js';
 import { exportTfCheckpointAsHuggingFace, writeCompanionFiles } from '../model/tf-checkpoint/hf-export.js';
 import type { EncoderOptions } from '../options.js';
-import { checkOneOf, checkPlainObject, expectationMessage, rejectUnknownOptions } from '../validation.js';
+import { checkOneOf, checkPlainObject, expectationMessage, rejectUnknownOptions, fieldError } from '../validation.js';
 import { closeHandle, loadReplicas } from './replicas.js';
 
 /** What Encoder.export writes: a Hugging Face directory (from a TensorFlow checkpoint), or a TorchScript model.pt. */
@@ -24,7 +24,7 @@ export interface ExportOptions extends Pick<EncoderOptions, 'tunedModelDir' | 'c
 const EXPORT_LOAD_OPTION_NAMES = ['tunedModelDir', 'ckptName', 'configName', 'casedTokenization'] as const;
 
 export async function exportModel(modelDir: string, outDir: string, options: ExportOptions): Promise<string> {
-  if (typeof outDir !== 'string') throw new TypeError(expectationMessage('outDir', 'string', outDir));
+  if (typeof outDir !== 'string') throw fieldError(TypeError, 'outDir', 'string', outDir);
   const given = checkPlainObject('options', options);
   rejectUnknownOptions('Encoder.export', given, ['to', ...EXPORT_LOAD_OPTION_NAMES]);
   const loadOptions: EncoderOptions = {};

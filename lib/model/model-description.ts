@@ -7,7 +7,7 @@ import { BertEmbedError } from '../errors.js';
 import { nativeBinding } from '../native/binding.js';
 import { resolveEncoderOptions, resolveModelFileOptions, type CpuKernels, type EncoderOptions, type ResolvedEncoderOptions } from '../options.js';
 import { WordPieceTokenizer } from '../tokenizer/index.js';
-import { checkPlainObject, expectationMessage } from '../validation.js';
+import { checkPlainObject, expectationMessage, fieldError } from '../validation.js';
 import { readBertConfig, type BertModelConfig } from './bert-config.js';
 import { locateModelFiles, type ModelFiles } from './model-files.js';
 import { readModelDefaults } from './sentence-transformers.js';
@@ -44,7 +44,7 @@ function readingModelFiles<T>(dir: string, read: () => T): T {
 }
 
 export function describeModel(modelPath: unknown, options?: EncoderOptions): ModelDescription {
-  if (typeof modelPath !== 'string') throw new TypeError(expectationMessage('modelPath', 'string', modelPath));
+  if (typeof modelPath !== 'string') throw fieldError(TypeError, 'modelPath', 'string', modelPath);
   // Which files to read (a TensorFlow checkpoint's name, a fine-tuned copy's directory) comes first.
   const fileOptions = resolveModelFileOptions(checkPlainObject('options', options ?? {}));
   const files = readingModelFiles(modelPath, () => locateModelFiles(modelPath, fileOptions));

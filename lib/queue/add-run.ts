@@ -11,7 +11,7 @@ import { BertEmbedError } from '../errors.js';
 import { checkInputOptions, type InputOptions } from '../cli/input/sentences.js';
 import type { ScoreMetric } from '../tasks/index.js';
 import { SCORE_METRICS } from '../tasks/index.js';
-import { assertBoolean, assertStringArray, checkInteger, checkOneOf, checkPlainObject, expectationMessage, rejectUnknownOptions } from '../validation.js';
+import { assertBoolean, assertStringArray, checkInteger, checkOneOf, checkPlainObject, expectationMessage, rejectUnknownOptions, fieldError } from '../validation.js';
 import { checkQueueTarget, withConnection, type QueueTarget } from './connection.js';
 import { modelIdentity } from './model-identity.js';
 import { planFileShards, planInlineShards, type ShardPlan } from './plan-shards.js';
@@ -72,7 +72,7 @@ function resolveTaskOptions(task: QueueTask, given: Record<string, unknown>): Re
   assertBoolean('taskOptions.rawScores', rawScores);
   if (task === 'classify') return given.topK === undefined ? { rawScores } : { topK: checkInteger('taskOptions.topK', given.topK, 1), rawScores };
   if (task === 'rerank') {
-    if (typeof given.query !== 'string' || given.query === '') throw new TypeError(expectationMessage('taskOptions.query', 'non-empty string (rerank scores every row against it)', given.query));
+    if (typeof given.query !== 'string' || given.query === '') throw fieldError(TypeError, 'taskOptions.query', 'non-empty string (rerank scores every row against it)', given.query);
     return { query: given.query, rawScores };
   }
   return {};
@@ -104,11 +104,11 @@ async function planShards(spec: Record<string, unknown>, input: InputOptions, sh
   if ((spec.files === undefined) === (spec.texts === undefined)) throw new TypeError('Expected either files or texts for addRun (one of them) but received ' + (spec.files === undefined ? 'neither' : 'both'));
   if (spec.texts !== undefined) {
     assertStringArray('texts', spec.texts);
-    if (spec.texts.length > MAX_INLINE_ROWS) throw new RangeError(expectationMessage('texts', `at most ${MAX_INLINE_ROWS} texts (larger runs read files from a shared path: files)`, `${spec.texts.length} texts`));
+    if (spec.texts.length > MAX_INLINE_ROWS) throw fieldError(RangeError, 'texts', `at most ${MAX_INLINE_ROWS} texts (larger runs read files from a shared path: files)`, `${spec.texts.length} texts`);
     return planInlineShards('texts', spec.texts.map((text, i) => ({ text, line: i + 1 })), shardSize, input);
   }
   assertStringArray('files', spec.files);
-  if (spec.files.length === 0) throw new RangeError(expectationMessage('files', 'at least one file', spec.files));
+  if (spec.files.length === 0) throw fieldError(RangeError, 'files', 'at least one file', spec.files);
   const files = spec.files.map((file) => path.resolve(file));
   checkInputOptions(files, input);
   return planFileShards(files, input, shardSize);
@@ -125,8 +125,8 @@ export async function addRun(target: QueueTarget, options: AddRunOptions): Promi
   const spec = checkPlainObject('options', options);
   rejectUnknownOptions('addRun', spec, ADD_OPTIONS);
   const run = checkRunId(spec.run);
-  if (typeof spec.out !== 'string' || spec.out === '') throw new TypeError(expectationMessage('out', 'a directory path', spec.out));
-  if (typeof spec.model !== 'string' || spec.model === '') throw new TypeError(expectationMessage('model', 'a model directory', spec.model));
+  if (typeof spec.out !== 'string' || spec.out === '') throw fieldError(TypeError, 'out', 'a directory path', spec.out);
+  if (typeof spec.model !== 'string' || spec.model === '') throw fieldError(TypeError, 'model', 'a model directory', spec.model);
   const task = checkOneOf('task', spec.task ?? 'encode', QUEUE_TASKS);
   const taskOptions = resolveTaskOptions(task, checkPlainObject('taskOptions', spec.taskOptions ?? {}));
   const shardSize = checkInteger('shardSize', spec.shardSize ?? 500, 1, 1_000_000);
@@ -139,7 +139,7 @@ export async function addRun(target: QueueTarget, options: AddRunOptions): Promi
   const { options: resolvedOptions, rowShape } = await resolveModel(spec.model, task, taskOptions, encoderOptions);
   const identity = await modelIdentity(spec.model, resolveModelFileOptions(encoderOptions as Record<string, unknown>));
   const plan = await planShards(spec, input, shardSize);
-  if (plan.rows === 0) throw new RangeError(expectationMessage('files', 'input with at least one row', 'none'));
+  if (plan.rows === 0) throw fieldError(RangeError, 'files', 'input with at least one row', 'none');
   const out = path.resolve(spec.out);
   const record: RunRecord = {
     version: 1,

@@ -8,7 +8,7 @@ import { BertEmbedError } from '../errors.js';
 import { openByteSink, writeAllOrNothing } from '../cli/output/byte-sink.js';
 import { npyHeader } from '../cli/output/npy-header.js';
 import { openVectorSink, outputFormatOf, type OutputFormat } from '../cli/output/vector-sink.js';
-import { expectationMessage } from '../validation.js';
+import { expectationMessage, fieldError } from '../validation.js';
 import { withConnection, type QueueTarget } from './connection.js';
 import { checkRunId, shardName, shardJobId, type RunRecord } from './run-record.js';
 import { readShardData, readShardManifest, type ShardManifest } from './shard-output.js';
@@ -59,11 +59,11 @@ function shardEmbeddings(record: RunRecord, manifest: ShardManifest, bytes: Buff
 
 export function collectRun(target: QueueTarget, run: string, output: string, options: { format?: OutputFormat } = {}): Promise<CollectResult> {
   checkRunId(run);
-  if (typeof output !== 'string' || output === '') throw new TypeError(expectationMessage('output', 'a file path (.npy, .jsonl or .f32)', output));
+  if (typeof output !== 'string' || output === '') throw fieldError(TypeError, 'output', 'a file path (.npy, .jsonl or .f32)', output);
   return withConnection(target, async (connection) => {
     const record = await connection.requireRun(run);
     const format = record.task === 'encode' ? outputFormatOf(output, options.format) : (options.format ?? 'jsonl');
-    if (record.task !== 'encode' && format !== 'jsonl') throw new RangeError(expectationMessage('format', `'jsonl' (a ${record.task} run answers JSON lines)`, format));
+    if (record.task !== 'encode' && format !== 'jsonl') throw fieldError(RangeError, 'format', `'jsonl' (a ${record.task} run answers JSON lines)`, format);
     const states = await shardStates(connection, record);
     const manifests = await completeManifests(record, states, async (shard) => (await connection.queue.getJob(shardJobId(run, shard)))?.failedReason);
     const withSource = record.sources.length > 1;

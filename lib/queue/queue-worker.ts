@@ -17,7 +17,7 @@ import { readSourceSentences } from '../cli/input/sentences.js';
 import type { SourceLine } from '../cli/input/line-reader.js';
 import { InputError } from '../cli/usage-error.js';
 import { resolveModelFileOptions, type EncoderOptions } from '../options.js';
-import { checkInteger, checkPlainObject, expectationMessage, rejectUnknownOptions, assertBoolean } from '../validation.js';
+import { checkInteger, checkPlainObject, expectationMessage, rejectUnknownOptions, assertBoolean, fieldError } from '../validation.js';
 import { checkQueueTarget, connectionOptions, QueueConnection, type QueueTarget } from './connection.js';
 import { describeIdentity, modelIdentity, type ModelIdentity } from './model-identity.js';
 import { PLACEMENT_OPTION_NAMES, RESULT_OPTION_NAMES, type RunRecord, type ShardJob } from './run-record.js';
@@ -96,7 +96,7 @@ export async function startWorker(target: QueueTarget, options: StartWorkerOptio
   const where = checkQueueTarget(target);
   const given = checkPlainObject('options', options);
   rejectUnknownOptions('startWorker', given, WORKER_OPTIONS);
-  if (typeof given.model !== 'string' || given.model === '') throw new TypeError(expectationMessage('model', 'a model directory', given.model));
+  if (typeof given.model !== 'string' || given.model === '') throw fieldError(TypeError, 'model', 'a model directory', given.model);
   const model = given.model;
   const placement = checkPlainObject('encoderOptions', given.encoderOptions ?? {});
   rejectUnknownOptions('encoderOptions (a worker sets where it runs; the run sets the rest)', placement, PLACEMENT_OPTION_NAMES);
@@ -107,7 +107,7 @@ export async function startWorker(target: QueueTarget, options: StartWorkerOptio
   const exitWhenDrained = given.exitWhenDrained ?? false;
   assertBoolean('exitWhenDrained', exitWhenDrained);
   const onShard = options.onShard ?? (() => undefined);
-  if (typeof onShard !== 'function') throw new TypeError(expectationMessage('onShard', 'function', onShard));
+  if (typeof onShard !== 'function') throw fieldError(TypeError, 'onShard', 'function', onShard);
 
   const connection = await QueueConnection.open(where);
   const records = new Map<string, Promise<RunRecord | undefined>>();

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import { expectationMessage } from '../validation.js';
+import { expectationMessage, fieldError } from '../validation.js';
 import { httpError } from './http-error.js';
 
 /** Visible ASCII without spaces: what an HTTP header can carry as a bearer token. */
@@ -19,7 +19,7 @@ export class ApiKey {
 
   constructor(key: unknown) {
     const expected = 'non-empty string of visible ASCII characters without spaces';
-    if (typeof key !== 'string') throw new TypeError(expectationMessage('apiKey', expected, key));
+    if (typeof key !== 'string') throw fieldError(TypeError, 'apiKey', expected, key);
     // The key itself is never written into a message.
     if (!HEADER_SAFE_TOKEN.test(key)) {
       const received = key === '' ? 'an empty string' : `a string of ${key.length} characters with a space, a control or a non-ASCII character`;
@@ -57,7 +57,7 @@ function isSerializedOrigin(origin: string): boolean {
 export function parseCorsOrigins(value: unknown): readonly string[] {
   const origins = typeof value === 'string' ? value.split(',').map((origin) => origin.trim()) : [];
   const valid = origins.length > 0 && (origins.length === 1 && origins[0] === '*' ? true : origins.every(isSerializedOrigin));
-  if (!valid) throw new RangeError(expectationMessage('cors', '"*" or a comma-separated list of origins such as https://app.example.com', value));
+  if (!valid) throw fieldError(RangeError, 'cors', '"*" or a comma-separated list of origins such as https://app.example.com', value);
   return Object.freeze(origins);
 }
 

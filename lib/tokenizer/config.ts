@@ -5,6 +5,7 @@ import {
   assertPositiveInteger,
   assertString,
   expectationMessage,
+  fieldError,
 } from '../validation.js';
 
 export interface TokenizerConfig {
@@ -55,7 +56,7 @@ export function resolveTokenizerConfig(partial: Partial<TokenizerConfig> | undef
   assertPlainObject('config', partial);
   for (const key of Object.keys(partial)) {
     if (!CONFIG_KEYS.has(key)) {
-      throw new TypeError(expectationMessage('a config key', `one of ${[...CONFIG_KEYS].join(', ')}`, key));
+      throw fieldError(TypeError, 'a config key', `one of ${[...CONFIG_KEYS].join(', ')}`, key);
     }
   }
   const config: TokenizerConfig = { ...DEFAULT_TOKENIZER_CONFIG };
@@ -65,7 +66,7 @@ export function resolveTokenizerConfig(partial: Partial<TokenizerConfig> | undef
   assertBoolean('config.doLowerCase', config.doLowerCase);
   if (config.stripAccents !== null) {
     if (typeof config.stripAccents !== 'boolean') {
-      throw new TypeError(expectationMessage('config.stripAccents', 'boolean or null', config.stripAccents));
+      throw fieldError(TypeError, 'config.stripAccents', 'boolean or null', config.stripAccents);
     }
   }
   assertBoolean('config.tokenizeChineseChars', config.tokenizeChineseChars);

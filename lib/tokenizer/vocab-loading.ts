@@ -4,7 +4,7 @@ import type { AddedTokenSpec } from './added-tokens.js';
 import { DEFAULT_TOKENIZER_CONFIG, type TokenizerConfig, resolveTokenizerConfig } from './config.js';
 import { BertEmbedError } from '../errors.js';
 import { probeModelFile, readModelJsonFile, readModelTextFile } from '../model/model-files.js';
-import { assertString, expectationMessage } from '../validation.js';
+import { assertString, expectationMessage, fieldError } from '../validation.js';
 
 /** Everything a WordPieceTokenizer is built from, whatever files it came from. */
 export interface TokenizerSpec {
@@ -55,12 +55,12 @@ export function vocabFromInput(vocab: readonly string[] | ReadonlyMap<string, nu
     for (const [token, id] of vocab) {
       assertString('a vocab key', token);
       if (!Number.isInteger(id) || id < 0) {
-        throw new TypeError(expectationMessage(`the vocab id of ${JSON.stringify(token)}`, 'non-negative integer', id));
+        throw fieldError(TypeError, `the vocab id of ${JSON.stringify(token)}`, 'non-negative integer', id);
       }
     }
     return new Map(vocab);
   }
-  throw new TypeError(expectationMessage('vocab', 'string[] or Map<string, number>', vocab));
+  throw fieldError(TypeError, 'vocab', 'string[] or Map<string, number>', vocab);
 }
 
 /** A token setting of tokenizer_config.json: a string, or an AddedToken object with `content`. */

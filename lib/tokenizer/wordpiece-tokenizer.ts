@@ -14,6 +14,7 @@ import {
   assertString,
   assertStringArray,
   expectationMessage,
+  fieldError,
 } from '../validation.js';
 import { type TokenizerSpec, loadTokenizerSpec, specialTokensOf, vocabFromInput } from './vocab-loading.js';
 import { WordPieceModel } from './wordpiece.js';
@@ -174,7 +175,7 @@ export class WordPieceTokenizer {
       const token = config[field] as string;
       const id = this.idsByToken.get(token);
       if (id === undefined) {
-        throw new RangeError(expectationMessage(`config.${field}`, 'a token of the vocabulary', token));
+        throw fieldError(RangeError, `config.${field}`, 'a token of the vocabulary', token);
       }
       return id;
     };
@@ -317,14 +318,14 @@ export class WordPieceTokenizer {
 
   /** Encodes each input: a string (which may hold 'A ||| B') or an explicit [A, B] pair. */
   encodeBatch(inputs: Array<string | [string, string]>, options?: EncodeOptions): Encoding[] {
-    if (!Array.isArray(inputs)) throw new TypeError(expectationMessage('inputs', 'array of strings or [string, string] pairs', inputs));
+    if (!Array.isArray(inputs)) throw fieldError(TypeError, 'inputs', 'array of strings or [string, string] pairs', inputs);
     readOptions(options, true);
     return inputs.map((input, i) => {
       if (typeof input === 'string') return this.encode(input, undefined, options);
       if (Array.isArray(input) && input.length === 2 && typeof input[0] === 'string' && typeof input[1] === 'string') {
         return this.encode(input[0], input[1], options);
       }
-      throw new TypeError(expectationMessage(`inputs[${i}]`, 'string or [string, string] pair', input));
+      throw fieldError(TypeError, `inputs[${i}]`, 'string or [string, string] pair', input);
     });
   }
 
@@ -335,7 +336,7 @@ export class WordPieceTokenizer {
    * left out, as HF does.
    */
   decode(ids: number[], options?: DecodeOptions): string {
-    if (!Array.isArray(ids)) throw new TypeError(expectationMessage('ids', 'array of non-negative integers', ids));
+    if (!Array.isArray(ids)) throw fieldError(TypeError, 'ids', 'array of non-negative integers', ids);
     for (let i = 0; i < ids.length; i++) assertNonNegativeInteger(`ids[${i}]`, ids[i]);
     const { skipSpecialTokens, cleanUpTokenizationSpaces } = readDecodeOptions(options, this.config.cleanUpTokenizationSpaces);
     const tokens: string[] = [];
@@ -361,7 +362,7 @@ export class WordPieceTokenizer {
       const specialCount = addSpecialTokens ? (secondIds === undefined ? 2 : 3) : 0;
       if (maxLength < specialCount) {
         const what = secondIds === undefined ? '[CLS] and [SEP]' : '[CLS] and two [SEP] of a pair';
-        throw new RangeError(expectationMessage('maxLength', `integer >= ${specialCount} (room for ${what})`, maxLength));
+        throw fieldError(RangeError, 'maxLength', `integer >= ${specialCount} (room for ${what})`, maxLength);
       }
       if (secondIds === undefined) {
         if (firstIds.length > maxLength - specialCount) firstIds.length = maxLength - specialCount;

@@ -4,7 +4,7 @@ import { Embeddings } from '../../embeddings.js';
 import { POOLING_OPTION_NAMES, resolvePoolingOptions } from '../../options.js';
 import { booleanOption, checkTexts, readCallOptions } from '../shared/call-options.js';
 import type { TaskContext } from '../shared/task-context.js';
-import { checkEveryTextHasTokens, tokenizeText, type TextInput } from '../shared/text-rows.js';
+import { checkEveryTextHasTokens, refuseTextsTooLong, tokenizeText, type TextInput } from '../shared/text-rows.js';
 import { ENCODE_OPTION_NAMES, type EncodeOptions } from './options.js';
 import { pooledDimension, pooledHead } from './pooled-head.js';
 
@@ -18,11 +18,13 @@ function keepLeadingTokenRows(data: Float32Array, rows: number, tokenRows: numbe
 export async function embed(context: TaskContext, texts: string[] | string[][], options: EncodeOptions): Promise<Embeddings> {
   const { callOptions, isTokenized, splitPairs, signal } = readCallOptions('encode', options, ENCODE_OPTION_NAMES);
   const showTokens = booleanOption(callOptions, 'showTokens', false);
+  const truncate = booleanOption(callOptions, 'truncate', true);
   const pooling = POOLING_OPTION_NAMES.some((name) => callOptions[name] !== undefined)
     ? resolvePoolingOptions(callOptions, context.config.numLayers, context.options)
     : context.options;
   checkTexts(texts, isTokenized);
   checkEveryTextHasTokens(context, texts, isTokenized, splitPairs);
+  if (!truncate) refuseTextsTooLong(context, texts, isTokenized, splitPairs);
   context.checkOpen();
 
   // A copy: large calls are tokenized a chunk at a time, after this function has returned.

@@ -2,7 +2,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Embeddings } from '../../embeddings.js';
 import { inSourceOrder } from '../../in-source-order.js';
-import { checkPlainObject, expectationMessage } from '../../validation.js';
+import { checkPlainObject, expectationMessage, fieldError } from '../../validation.js';
 import type { EncodeOptions } from './options.js';
 
 export async function* encodeStream(
@@ -14,7 +14,7 @@ export async function* encodeStream(
   const callOptions = checkPlainObject('options', options);
   const isIterable = (value: unknown): boolean =>
     value != null && (typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' || typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function');
-  if (!isIterable(source)) throw new TypeError(expectationMessage('source', 'async iterable of string arrays', source));
+  if (!isIterable(source)) throw fieldError(TypeError, 'source', 'async iterable of string arrays', source);
   const stop = new AbortController();
   const signal = callOptions.signal instanceof AbortSignal ? AbortSignal.any([stop.signal, callOptions.signal]) : stop.signal;
   setMaxListeners(0, signal); // one listener per call in flight, each removed when its call settles

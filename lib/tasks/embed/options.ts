@@ -12,8 +12,10 @@ export interface EncodeOptions extends PoolingOptions {
    * false encodes every text as written, for APIs without pairs. Not used with isTokenized.
    */
   splitPairs?: boolean;
+  /** cut texts longer than maxSeqLen (default true, as bert-as-service); false refuses them with ERR_INPUT_TOO_LONG, as TEI without truncate */
+  truncate?: boolean;
   /** cancels the call: its sentences still queued are dropped and the promise rejects */
   signal?: AbortSignal;
 }
 
-export const ENCODE_OPTION_NAMES = ['showTokens', ...COMMON_CALL_OPTION_NAMES, ...POOLING_OPTION_NAMES];
+export const ENCODE_OPTION_NAMES = ['showTokens', 'truncate', ...COMMON_CALL_OPTION_NAMES, ...POOLING_OPTION_NAMES];

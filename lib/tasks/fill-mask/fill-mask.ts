@@ -1,5 +1,5 @@
 /** fillMask(): the masked-LM head's topK most likely tokens at every [MASK], one list per [MASK], as transformers.js's fill-mask pipeline gives for one. */
-import { checkInteger, expectationMessage } from '../../validation.js';
+import { checkInteger, expectationMessage, fieldError } from '../../validation.js';
 import { checkTexts, COMMON_CALL_OPTION_NAMES, readCallOptions } from '../shared/call-options.js';
 import { maskedLmHead, maskedLmSlotWidth, maskIdOf } from '../shared/masked-lm-head.js';
 import type { TaskContext } from '../shared/task-context.js';
@@ -27,7 +27,7 @@ export async function fillMask(context: TaskContext, texts: string[] | string[][
     const positions = maskPositions(encoding, maskId);
     if (positions.length === 0) {
       const mask = context.tokenizer.config.maskToken;
-      throw new RangeError(expectationMessage(`texts[${i}]`, `a text with ${mask} within its first maxSeqLen (${context.maxTokens}) tokens`, texts[i]));
+      throw fieldError(RangeError, `texts[${i}]`, `a text with ${mask} within its first maxSeqLen (${context.maxTokens}) tokens`, texts[i]);
     }
     return positions;
   });

@@ -5,7 +5,7 @@
  */
 import type { TokenizedSentence } from '../../engine/batch-scheduler.js';
 import type { BertModelConfig } from '../../model/bert-config.js';
-import { checkInteger, checkPlainObject, expectationMessage } from '../../validation.js';
+import { checkInteger, checkPlainObject, expectationMessage, fieldError } from '../../validation.js';
 import { readCallOptions } from '../shared/call-options.js';
 import { maskedLmHead, maskedLmRow, maskedLmSlotWidth } from '../shared/masked-lm-head.js';
 import type { TaskContext } from '../shared/task-context.js';
@@ -29,22 +29,22 @@ interface CheckedRow {
 
 /** Rows checked against the model's sizes. */
 function checkRows(rows: unknown, { vocabSize, typeVocabSize, maxPositions }: BertModelConfig): CheckedRow[] {
-  if (!Array.isArray(rows)) throw new TypeError(expectationMessage('rows', 'array of {ids, typeIds, positions, targets}', rows));
+  if (!Array.isArray(rows)) throw fieldError(TypeError, 'rows', 'array of {ids, typeIds, positions, targets}', rows);
   return rows.map((row: unknown, i) => {
     const fields = checkPlainObject(`rows[${i}]`, row);
     const ints = (name: string, minimum: number, maximum: number, length?: number): number[] => {
       const value = fields[name];
       const field = `rows[${i}].${name}`;
       const isArrayLike = Array.isArray(value) || ArrayBuffer.isView(value);
-      if (!isArrayLike) throw new TypeError(expectationMessage(field, 'array of integers', value));
+      if (!isArrayLike) throw fieldError(TypeError, field, 'array of integers', value);
       const values = Array.from(value as ArrayLike<unknown>);
-      if (length !== undefined && values.length !== length) throw new RangeError(expectationMessage(`${field}.length`, `${length}`, values.length));
+      if (length !== undefined && values.length !== length) throw fieldError(RangeError, `${field}.length`, `${length}`, values.length);
       values.forEach((element, j) => checkInteger(`${field}[${j}]`, element, minimum, maximum));
       return values as number[];
     };
     const ids = ints('ids', 0, vocabSize - 1);
     if (ids.length === 0 || ids.length > maxPositions) {
-      throw new RangeError(expectationMessage(`rows[${i}].ids.length`, `integer from 1 to ${maxPositions}`, ids.length));
+      throw fieldError(RangeError, `rows[${i}].ids.length`, `integer from 1 to ${maxPositions}`, ids.length);
     }
     const typeIds = ints('typeIds', 0, typeVocabSize - 1, ids.length);
     const positions = ints('positions', -1, ids.length - 1);

@@ -1,5 +1,5 @@
 /** The checks every text-taking task shares: its options object, and its texts' types, before anything is queued. */
-import { assertBoolean, checkPlainObject, expectationMessage, rejectUnknownOptions } from '../../validation.js';
+import { assertBoolean, checkPlainObject, expectationMessage, rejectUnknownOptions, fieldError } from '../../validation.js';
 
 /** The options every text-taking call shares. */
 export const COMMON_CALL_OPTION_NAMES = ['isTokenized', 'splitPairs', 'signal'] as const;
@@ -20,7 +20,7 @@ export function readCallOptions(method: string, options: unknown, known: readonl
   const splitPairs = callOptions.splitPairs ?? true;
   assertBoolean('splitPairs', splitPairs);
   const signal = callOptions.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(expectationMessage('signal', 'AbortSignal', signal));
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw fieldError(TypeError, 'signal', 'AbortSignal', signal);
   return { callOptions, isTokenized, splitPairs, signal };
 }
 
@@ -34,16 +34,16 @@ export function booleanOption(callOptions: Record<string, unknown>, name: string
 /** Checks every input's type up front, so that a call fails whole before any of it is queued. */
 export function checkTexts(texts: unknown, isTokenized: boolean): asserts texts is (string | string[])[] {
   if (!Array.isArray(texts)) {
-    throw new TypeError(expectationMessage('texts', isTokenized ? 'array of token arrays' : 'array of strings', texts));
+    throw fieldError(TypeError, 'texts', isTokenized ? 'array of token arrays' : 'array of strings', texts);
   }
   for (let i = 0; i < texts.length; i++) {
     const text: unknown = texts[i];
     if (isTokenized) {
       if (!Array.isArray(text) || text.some((token) => typeof token !== 'string')) {
-        throw new TypeError(expectationMessage(`texts[${i}]`, 'array of strings (isTokenized)', text));
+        throw fieldError(TypeError, `texts[${i}]`, 'array of strings (isTokenized)', text);
       }
     } else if (typeof text !== 'string') {
-      throw new TypeError(expectationMessage(`texts[${i}]`, 'string', text));
+      throw fieldError(TypeError, `texts[${i}]`, 'string', text);
     }
   }
 }

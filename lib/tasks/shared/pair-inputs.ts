@@ -2,9 +2,9 @@
  * Inputs of rerank() and classify(): checked up front (a call fails whole before anything is queued),
  * and tokenized as sentence-transformers' CrossEncoder and transformers' pipeline tokenize them.
  */
-import { BertEmbedError } from '../../errors.js';
 import type { Encoding, WordPieceTokenizer } from '../../tokenizer/index.js';
-import { expectationMessage } from '../../validation.js';
+import { inputTooLong } from './input-too-long.js';
+import { expectationMessage, fieldError } from '../../validation.js';
 
 /** A text, or a [textA, textB] pair. */
 export type ClassifyInput = string | [string, string];
@@ -16,19 +16,19 @@ export interface PairEncoding {
 }
 
 export function checkQueryAndDocuments(query: unknown, documents: unknown): asserts documents is string[] {
-  if (typeof query !== 'string') throw new TypeError(expectationMessage('query', 'string', query));
-  if (!Array.isArray(documents) || documents.length === 0) throw new TypeError(expectationMessage('documents', 'non-empty array of strings', documents));
+  if (typeof query !== 'string') throw fieldError(TypeError, 'query', 'string', query);
+  if (!Array.isArray(documents) || documents.length === 0) throw fieldError(TypeError, 'documents', 'non-empty array of strings', documents);
   documents.forEach((document: unknown, i) => {
-    if (typeof document !== 'string') throw new TypeError(expectationMessage(`documents[${i}]`, 'string', document));
+    if (typeof document !== 'string') throw fieldError(TypeError, `documents[${i}]`, 'string', document);
   });
 }
 
 export function checkClassifyInputs(inputs: unknown): asserts inputs is ClassifyInput[] {
-  if (!Array.isArray(inputs) || inputs.length === 0) throw new TypeError(expectationMessage('inputs', 'non-empty array of texts or [textA, textB] pairs', inputs));
+  if (!Array.isArray(inputs) || inputs.length === 0) throw fieldError(TypeError, 'inputs', 'non-empty array of texts or [textA, textB] pairs', inputs);
   inputs.forEach((input: unknown, i) => {
     if (typeof input === 'string') return;
     if (Array.isArray(input) && input.length === 2 && typeof input[0] === 'string' && typeof input[1] === 'string') return;
-    throw new TypeError(expectationMessage(`inputs[${i}]`, 'string or [string, string] pair', input));
+    throw fieldError(TypeError, `inputs[${i}]`, 'string or [string, string] pair', input);
   });
 }
 
@@ -47,9 +47,9 @@ export function encodePair(
   const full = tokenizer.encode(first, second, options);
   const truncated = full.ids.length > maxTokens;
   if (truncated && !truncate) {
-    throw new BertEmbedError(`${field} has ${full.ids.length} tokens, more than maxSeqLen ${maxTokens}; pass truncate: true to cut it`, 'ERR_INPUT_TOO_LONG');
+    throw inputTooLong(field, full.ids.length, maxTokens);
   }
   // Without [CLS]/[SEP] (specialTokens false) an empty text has no token at all, and a forward pass needs one.
-  if (full.ids.length === 0) throw new RangeError(expectationMessage(field, 'a text with at least one token (specialTokens is false)', second === undefined ? first : [first, second]));
+  if (full.ids.length === 0) throw fieldError(RangeError, field, 'a text with at least one token (specialTokens is false)', second === undefined ? first : [first, second]);
   return { encoding: truncated ? tokenizer.encode(first, second, { ...options, maxLength: maxTokens }) : full, truncated };
 }

@@ -27,15 +27,8 @@ export function targetOf(flags: QueueFlags): QueueTarget {
 
 /** The queue API's argument errors are the user's flags (exit 2), named as flags. */
 export function asQueueFlagError(error: unknown): unknown {
-  const flagged = asFlagError(error);
-  if (flagged instanceof Error && flagged !== error) {
-    flagged.message = flagged.message
-      .replace(/\bfor run\b/, 'for --run')
-      .replace(/\bfor queue\b/, 'for --queue')
-      .replace(/\bfor redis\b/, 'for --redis')
-      .replace(/\bfor shardSize\b/, 'for --shard-size')
-      .replace(/\bfor taskOptions\.query\b/, 'for --query')
-      .replace(/\bfor taskOptions\.topK\b/, 'for --top-k');
-  }
-  return flagged;
+  return asFlagError(error, QUEUE_FLAGS);
 }
+
+/** The queue API's own fields as `bert-embed queue`'s flags. */
+const QUEUE_FLAGS = { run: '--run', queue: '--queue', redis: '--redis', shardSize: '--shard-size', 'taskOptions.query': '--query', 'taskOptions.topK': '--top-k' };

@@ -14,7 +14,7 @@
  * 0 for padding. Errors are TF Serving's (dialect.ts).
  */
 import type { Encoder } from '../../../encoder.js';
-import { checkInteger, expectationMessage } from '../../../validation.js';
+import { checkInteger, expectationMessage, fieldError } from '../../../validation.js';
 import { HttpError, httpError } from '../../http-error.js';
 import { bodyObject } from '../../request-validation.js';
 import { checkQueueLimit } from '../../queue-limit.js';
@@ -42,23 +42,23 @@ function instancesOf(request: Record<string, unknown>, maxInputs: number): { ins
     httpError('ERR_TOO_MANY_INPUTS', `Expected at most ${maxInputs} instances (--max-inputs) but received ${count}`);
   if ('instances' in request) {
     const { instances } = request;
-    if (!Array.isArray(instances) || instances.length === 0) throw new TypeError(expectationMessage('instances', 'non-empty array of objects', instances));
+    if (!Array.isArray(instances) || instances.length === 0) throw fieldError(TypeError, 'instances', 'non-empty array of objects', instances);
     if (instances.length > maxInputs) throw tooMany(instances.length);
     instances.forEach((instance: unknown, i) => {
-      if (typeof instance !== 'object' || instance === null || Array.isArray(instance)) throw new TypeError(expectationMessage(`instances[${i}]`, `object of ${INPUTS.join(', ')}`, instance));
+      if (typeof instance !== 'object' || instance === null || Array.isArray(instance)) throw fieldError(TypeError, `instances[${i}]`, `object of ${INPUTS.join(', ')}`, instance);
       checkNames(Object.keys(instance), `instances[${i}]`);
     });
     return { instances: instances as Instance[], fieldOf: (row, name) => `instances[${row}].${name}`, columnar: false };
   }
   const { inputs } = request;
-  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) throw new TypeError(expectationMessage('inputs', `object of ${INPUTS.join(', ')}`, inputs));
+  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) throw fieldError(TypeError, 'inputs', `object of ${INPUTS.join(', ')}`, inputs);
   const columns = inputs as Record<string, unknown>;
   checkNames(Object.keys(columns), 'inputs');
   const batch = (columns.input_ids as unknown[] | undefined)?.length;
   for (const name of INPUTS) {
     const column = columns[name];
-    if (!Array.isArray(column) || column.length === 0) throw new TypeError(expectationMessage(`inputs.${name}`, '[batch, length] array of integers', column));
-    if (column.length !== batch) throw new RangeError(expectationMessage(`inputs.${name}.length`, `${batch}, the batch size of inputs.input_ids`, column.length));
+    if (!Array.isArray(column) || column.length === 0) throw fieldError(TypeError, `inputs.${name}`, '[batch, length] array of integers', column);
+    if (column.length !== batch) throw fieldError(RangeError, `inputs.${name}.length`, `${batch}, the batch size of inputs.input_ids`, column.length);
   }
   if (batch! > maxInputs) throw tooMany(batch!);
   const instances = Array.from({ length: batch! }, (_, row) => Object.fromEntries(INPUTS.map((name) => [name, (columns[name] as unknown[])[row]])) as Instance);
@@ -67,8 +67,8 @@ function instancesOf(request: Record<string, unknown>, maxInputs: number): { ins
 
 /** One row of a rectangular int tensor: `length` integers from minimum to maximum. */
 function intRow(field: string, value: unknown, length: number, minimum: number, maximum: number): number[] {
-  if (!Array.isArray(value)) throw new TypeError(expectationMessage(field, `array of ${length} integers`, value));
-  if (value.length !== length) throw new RangeError(expectationMessage(field, `array of ${length} integers (every row as long as the first)`, value));
+  if (!Array.isArray(value)) throw fieldError(TypeError, field, `array of ${length} integers`, value);
+  if (value.length !== length) throw fieldError(RangeError, field, `array of ${length} integers (every row as long as the first)`, value);
   value.forEach((element, j) => checkInteger(`${field}[${j}]`, element, minimum, maximum));
   return value as number[];
 }
@@ -121,11 +121,11 @@ export const predictRoute: Route = async ({ encoder, body, signal, maxInputs }) 
   // Tensors are rectangular: every row as long as the first.
   const widthOf = (name: InputName): number => {
     const first = instances[0][name];
-    if (!Array.isArray(first)) throw new TypeError(expectationMessage(fieldOf(0, name), 'array of integers', first));
+    if (!Array.isArray(first)) throw fieldError(TypeError, fieldOf(0, name), 'array of integers', first);
     return first.length;
   };
   const seqLength = widthOf('input_ids');
-  if (seqLength === 0) throw new RangeError(expectationMessage(fieldOf(0, 'input_ids'), 'non-empty array of integers', instances[0].input_ids));
+  if (seqLength === 0) throw fieldError(RangeError, fieldOf(0, 'input_ids'), 'non-empty array of integers', instances[0].input_ids);
   const slotCount = widthOf('masked_lm_positions');
   const rows = instances.map((instance, i) => predictRow(instance, (name) => fieldOf(i, name), seqLength, slotCount, encoder));
   checkQueueLimit(encoder, rows.length, columnar ? 'inputs' : 'instances', 'rows');
