@@ -15,6 +15,7 @@ import { nativeBinding } from './native/binding.js';
 import { truncationLength, type EncoderOptions, type ResolvedEncoderOptions } from './options.js';
 import {
   classify,
+  classifyTokens,
   embed,
   encodeSparse,
   encodeStream,
@@ -27,6 +28,7 @@ import {
   type ClassifyInput,
   type ClassifyOptions,
   type ClassifyResult,
+  type ClassifyTokensOptions,
   type EncodeOptions,
   type FillMaskCandidate,
   type FillMaskOptions,
@@ -38,6 +40,7 @@ import {
   type SparseEncodeOptions,
   type SparseVector,
   type TaskContext,
+  type TokenEntity,
   type TokenizedText,
 } from './tasks/index.js';
 import type { WordPieceTokenizer } from './tokenizer/index.js';
@@ -191,6 +194,11 @@ export class Encoder {
   /** Labels of each input (a text or a [textA, textB] pair), best first, as transformers' text-classification pipeline gives them. */
   classify(inputs: ClassifyInput[], options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
     return classify(this.#context, inputs, options);
+  }
+
+  /** Each text's labelled tokens or entities (BertForTokenClassification), as transformers' token-classification pipeline gives them. */
+  classifyTokens(texts: string[] | string[][], options: ClassifyTokensOptions = {}): Promise<TokenEntity[][]> {
+    return classifyTokens(this.#context, texts, options);
   }
 
   /** The masked-LM head on token ids built by the caller: each row's log-probability of targets[j] at positions[j]. */

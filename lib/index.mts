@@ -1,7 +1,7 @@
 // ES module entry: the same objects as the CommonJS build, so `import` and `require` share one addon.
 import bertEmbed from './index.js';
 
-export const { Encoder, Embeddings, BertEmbedError, ERROR_CODES, POOLING_STRATEGIES, DTYPES, SCORE_METRICS, WordPieceTokenizer, libtorchInfo, BertClient, EmbeddingServer } = bertEmbed;
+export const { Encoder, Embeddings, BertEmbedError, ERROR_CODES, POOLING_STRATEGIES, DTYPES, SCORE_METRICS, AGGREGATION_STRATEGIES, WordPieceTokenizer, libtorchInfo, BertClient, EmbeddingServer } = bertEmbed;
 export type {
   BertClientTarget,
   BertClientEndpoint,
@@ -28,6 +28,9 @@ export type {
   ScoredWord,
   FillMaskCandidate,
   SparseVector,
+  AggregationStrategy,
+  ClassifyTokensOptions,
+  TokenEntity,
   RerankOptions,
   RerankResult,
   ClassifyOptions,

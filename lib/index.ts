@@ -1,6 +1,7 @@
 export { Encoder, type HeadName, type ExportOptions, type ExportTarget } from './encoder.js';
 export {
   SCORE_METRICS,
+  AGGREGATION_STRATEGIES,
   type ScoreMetric,
   type SentenceScore,
   type ScoredToken,
@@ -10,6 +11,9 @@ export {
   type RerankResult,
   type LabelScore,
   type ClassifyInput,
+  type AggregationStrategy,
+  type ClassifyTokensOptions,
+  type TokenEntity,
   type EncodeOptions,
   type TokenizedText,
   type ScoreOptions,

@@ -15,6 +15,7 @@ import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { rerankCommand } from './commands/rerank.js';
 import { classifyCommand } from './commands/classify.js';
+import { classifyTokensCommand } from './commands/classify-tokens.js';
 import { queueCommand } from './commands/queue/index.js';
 import { UsageError } from './usage-error.js';
 import { runStopped, watchStdout } from './run-control.js';
@@ -44,7 +45,7 @@ Examples:
   bert-embed status --socket /tmp/bert.sock
   bert-embed queue add --run wiki --out /mnt/shared/out -m ./all-MiniLM-L6-v2 /mnt/shared/wiki.txt`,
     );
-  for (const command of [encodeCommand(), tokenizeCommand(), scoreCommand(), fillMaskCommand(), rerankCommand(), classifyCommand(), infoCommand(), exportCommand(), benchCommand(), serveCommand(), statusCommand(), queueCommand()]) root.addCommand(command);
+  for (const command of [encodeCommand(), tokenizeCommand(), scoreCommand(), fillMaskCommand(), rerankCommand(), classifyCommand(), classifyTokensCommand(), infoCommand(), exportCommand(), benchCommand(), serveCommand(), statusCommand(), queueCommand()]) root.addCommand(command);
   // Every command throws instead of exiting, so that main() picks the exit code.
   const exitOverride = (command: Command): void => {
     command.exitOverride();

@@ -12,6 +12,7 @@ import { cohereRerankRoute } from './dialects/cohere/rerank.js';
 import { COHERE } from './dialects/cohere/dialect.js';
 import { dashboardHandler, isDashboardPath } from './dialects/engine/dashboard.js';
 import { ENGINE } from './dialects/engine/dialect.js';
+import { classifyTokensRoute } from './dialects/engine/classify-tokens.js';
 import { fillMaskRoute } from './dialects/engine/fill-mask.js';
 import { healthHandler } from './dialects/engine/health.js';
 import { metricsHandler } from './dialects/engine/metrics.js';
@@ -88,6 +89,13 @@ export const ROUTES: readonly RouteEntry[] = [
     dialect: COHERE,
     handler: modelRoute(cohereRerankRoute),
     description: 'documents ranked by relevance to a query (cross-encoder): { query, documents, top_n, return_documents } → { results }',
+  },
+  {
+    method: 'POST',
+    path: '/classify-tokens',
+    dialect: ENGINE,
+    handler: modelRoute(classifyTokensRoute),
+    description: "labelled tokens or entities (NER) as transformers' token-classification pipeline gives them (token-classification head): { inputs, aggregation_strategy, ignore_labels, stride } → [[...]]",
   },
   // A load balancer's check needs no key.
   { method: 'GET', path: '/health', dialect: ENGINE, handler: healthHandler, keyless: true, description: '200 once the model serves, 503 before and while shutting down' },

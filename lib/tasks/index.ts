@@ -16,6 +16,7 @@ export type { RerankResult } from './rerank/cross-encoder-scores.js';
 export { classify, type ClassifyOptions, type ClassifyResult } from './classify/classify.js';
 export type { LabelScore } from './classify/label-scores.js';
 export type { ClassifyInput } from './shared/pair-inputs.js';
+export { classifyTokens, AGGREGATION_STRATEGIES, type AggregationStrategy, type ClassifyTokensOptions, type TokenEntity } from './classify-tokens/classify-tokens.js';
 export type { TaskContext } from './shared/task-context.js';
 export { TASKS, requireTask, tasksOf, type TaskName } from './registry.js';
 /** How a text writes a sentence pair, 'A ||| B' (bert-as-service's convention): what the CLI's pair inputs split on. */

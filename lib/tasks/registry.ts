@@ -22,6 +22,7 @@ export const TASKS = [
   { name: 'sparse', method: 'encodeSparse', head: 'sparse' },
   { name: 'rerank', method: 'rerank', head: 'classification' },
   { name: 'classify', method: 'classify', head: 'classification' },
+  { name: 'classify-tokens', method: 'classifyTokens', head: 'tokenClassification' },
 ] as const satisfies readonly TaskEntry[];
 
 export type TaskName = (typeof TASKS)[number]['name'];

@@ -11,11 +11,12 @@ extern const HeadEntry kPooledHead;
 extern const HeadEntry kMaskedLmHead;
 extern const HeadEntry kSparseHead;
 extern const HeadEntry kSequenceClassifierHead;
+extern const HeadEntry kTokenClassifierHead;
 
 namespace {
 
-const std::array<const HeadEntry*, 4>& registry() {
-  static const std::array<const HeadEntry*, 4> entries{&kPooledHead, &kMaskedLmHead, &kSparseHead, &kSequenceClassifierHead};
+const std::array<const HeadEntry*, 5>& registry() {
+  static const std::array<const HeadEntry*, 5> entries{&kPooledHead, &kMaskedLmHead, &kSparseHead, &kSequenceClassifierHead, &kTokenClassifierHead};
   return entries;
 }
 

@@ -103,6 +103,17 @@ torch::Tensor BertRunner::sequenceClassifierLogits(const torch::Tensor& clsRows)
   return torch::linear(pooled, module_.attr("classifier_weight").toTensor(), module_.attr("classifier_bias").toTensor());
 }
 
+bool BertRunner::hasTokenClassifierHead() const {
+  if (traced_) return false;
+  if (module_.hasattr(kClassifierAttribute)) return module_.attr(kClassifierAttribute).toBool();
+  return hasSequenceClassifierHead();
+}
+
+torch::Tensor BertRunner::tokenClassifierLogits(const torch::Tensor& hidden) {
+  const auto weight = module_.attr("classifier_weight").toTensor();
+  return torch::linear(hidden.to(weight.scalar_type()), weight, module_.attr("classifier_bias").toTensor());
+}
+
 void BertRunner::packMaskedLmHead() {
   const auto activation = linearActivationFor(module_.attr("hidden_act").toStringRef());
   auto decoderWeight = module_.attr(module_.attr("mlm_decoder_tied").toBool() ? "word_embeddings" : "mlm_decoder_weight").toTensor();

@@ -62,6 +62,10 @@ class BertRunner {
   // Logits of the sequence-classification head for [CLS] hidden states: [rows, hidden] -> [rows, num_labels]
   // (tanh(pooler) then the classifier), in the model's dtype.
   torch::Tensor sequenceClassifierLogits(const torch::Tensor& clsRows);
+  // Whether the model holds a classifier (BertForTokenClassification's head reads no pooler).
+  bool hasTokenClassifierHead() const;
+  // The classifier on every token: [B, T, hidden] -> [B, T, num_labels], in the model's dtype.
+  torch::Tensor tokenClassifierLogits(const torch::Tensor& hidden);
   // Encoder layers: the deepest hidden state hiddenStates can return.
   int64_t numLayers() const;
 
