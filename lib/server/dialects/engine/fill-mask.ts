@@ -7,8 +7,12 @@
  * Python pipeline, which unwraps it).
  */
 import { invalid, bodyObject, optionalIntegerIn, optionalObject, textList } from '../../request-validation.js';
+import { bodyNaming, inBodyNames } from '../../body-naming.js';
 import { checkQueueLimit } from '../../queue-limit.js';
 import type { Route } from '../../route.js';
+
+/** The API's texts are this body's inputs. */
+const NAMING = bodyNaming({ texts: 'inputs' });
 
 export const fillMaskRoute: Route = async ({ encoder, body, signal, maxInputs }) => {
   const request = bodyObject(body);
@@ -17,16 +21,7 @@ export const fillMaskRoute: Route = async ({ encoder, body, signal, maxInputs })
   if (parameters.targets !== undefined) throw invalid('parameters.targets', 'no value (targets are not supported)', parameters.targets);
   const topK = optionalIntegerIn('parameters.top_k', parameters.top_k, 1, encoder.config.vocabSize);
   checkQueueLimit(encoder, texts.length, 'inputs');
-  // Named here as the client sent them (inputs[i]), before the encoder would name them texts[i].
-  const maskToken = encoder.tokenizer.config.maskToken;
-  const maskId = encoder.tokenizer.tokenToId(maskToken);
-  if (maskId !== undefined) {
-    texts.forEach((text, i) => {
-      const { ids } = encoder.tokenizer.encode(text, undefined, { maxLength: encoder.maxTokens, splitPairs: false, addSpecialTokens: encoder.options.specialTokens });
-      if (!ids.includes(maskId)) throw invalid(`inputs[${i}]`, `a text with ${maskToken} within its first maxSeqLen (${encoder.maxTokens}) tokens`, texts[i]);
-    });
-  }
-  const results = await encoder.fillMask(texts, { ...(topK === undefined ? {} : { topK }), splitPairs: false, signal });
+  const results = await inBodyNames(NAMING, encoder.fillMask(texts, { ...(topK === undefined ? {} : { topK }), splitPairs: false, signal }));
   const answers = results.map((masks) => {
     const lists = masks.map((candidates) =>
       candidates.map(({ score, token, tokenStr, sequence }) => ({ score, token, token_str: tokenStr, sequence })),

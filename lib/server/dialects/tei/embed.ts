@@ -5,9 +5,12 @@
  */
 import { float32Json } from '../../../float32-json.js';
 import { bodyObject, optionalBoolean, textList } from '../../request-validation.js';
-import { checkInputLengths } from './input-length.js';
+import { bodyNaming, inBodyNames } from '../../body-naming.js';
 import { checkQueueLimit } from '../../queue-limit.js';
 import type { Route } from '../../route.js';
+
+/** The API's texts are this body's inputs. */
+const NAMING = bodyNaming({ texts: 'inputs' });
 
 export const embedRoute: Route = async ({ encoder, body, signal, binary, maxInputs }) => {
   const request = bodyObject(body);
@@ -15,8 +18,7 @@ export const embedRoute: Route = async ({ encoder, body, signal, binary, maxInpu
   const normalize = optionalBoolean('normalize', request.normalize, true);
   const truncate = optionalBoolean('truncate', request.truncate, false);
   checkQueueLimit(encoder, texts.length, 'inputs');
-  if (!truncate) checkInputLengths(encoder, texts, false);
-  const embeddings = await encoder.encode(texts, { normalize, signal, splitPairs: false });
+  const embeddings = await inBodyNames(NAMING, encoder.encode(texts, { normalize, truncate, signal, splitPairs: false }));
   if (binary) return { vectors: embeddings.data, shape: embeddings.shape };
   return { jsonText: `[${embeddings.rows().map(float32Json).join(',')}]` };
 };

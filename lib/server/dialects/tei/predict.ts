@@ -7,6 +7,7 @@
  */
 import type { ClassifyInput } from '../../../tasks/index.js';
 import { httpError } from '../../http-error.js';
+import { bodyNaming, inBodyNames } from '../../body-naming.js';
 import { bodyObject, invalid, optionalBoolean } from '../../request-validation.js';
 import { checkQueueLimit } from '../../queue-limit.js';
 import type { Route } from '../../route.js';
@@ -28,13 +29,16 @@ function predictInputs(value: unknown, maxInputs: number): { inputs: ClassifyInp
   return { inputs: value as ClassifyInput[], single: false };
 }
 
+/** The body's names are the API's; its options are sent, not passed. */
+const NAMING = bodyNaming({});
+
 export const teiPredictRoute: Route = async ({ encoder, body, signal, maxInputs }) => {
   const request = bodyObject(body);
   const { inputs, single } = predictInputs(request.inputs, maxInputs);
   const rawScores = optionalBoolean('raw_scores', request.raw_scores, false);
   const truncate = optionalBoolean('truncate', request.truncate, false);
   checkQueueLimit(encoder, inputs.length, 'inputs');
-  const results = await encoder.classify(inputs, { rawScores, truncate, signal });
+  const results = await inBodyNames(NAMING, encoder.classify(inputs, { rawScores, truncate, signal }));
   const lists = results.map((result) => result.labels);
   return { jsonText: JSON.stringify(single ? lists[0] : lists) };
 };

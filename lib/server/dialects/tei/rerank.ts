@@ -4,10 +4,13 @@
  * Scores as sentence-transformers' CrossEncoder.predict gives them (the logit with raw_scores).
  * Without truncate, a query–text pair longer than maxSeqLen is a 422, as TEI's.
  */
-import { HttpError } from '../../http-error.js';
+import { bodyNaming, inBodyNames } from '../../body-naming.js';
 import { bodyObject, invalid, optionalBoolean, textList } from '../../request-validation.js';
 import { checkQueueLimit } from '../../queue-limit.js';
 import type { Route } from '../../route.js';
+
+/** The API's documents are this body's texts. */
+const NAMING = bodyNaming({ documents: 'texts' });
 
 export const rerankRoute: Route = async ({ encoder, body, signal, maxInputs }) => {
   const request = bodyObject(body);
@@ -17,10 +20,6 @@ export const rerankRoute: Route = async ({ encoder, body, signal, maxInputs }) =
   const returnText = optionalBoolean('return_text', request.return_text, false);
   const truncate = optionalBoolean('truncate', request.truncate, false);
   checkQueueLimit(encoder, texts.length, 'texts');
-  const ranked = await encoder.rerank(request.query, texts, { rawScores, returnDocuments: returnText, truncate, signal }).catch((error: unknown) => {
-    // The API names the request's own fields: its documents are this body's texts, its truncate this truncate.
-    if ((error as { code?: string }).code !== 'ERR_INPUT_TOO_LONG') throw error;
-    throw new HttpError(422, 'ERR_INPUT_TOO_LONG', (error as Error).message.replace(/^documents\[/, 'texts[').replace('pass truncate: true', 'send "truncate": true'));
-  });
+  const ranked = await inBodyNames(NAMING, encoder.rerank(request.query, texts, { rawScores, returnDocuments: returnText, truncate, signal }));
   return { jsonText: JSON.stringify(ranked.map(({ index, score, document }) => (returnText ? { index, score, text: document } : { index, score }))) };
 };
