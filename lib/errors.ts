@@ -56,7 +56,7 @@ export const ERROR_CODES = {
   ERR_METHOD: { status: 405, meaning: 'the endpoint takes another HTTP method' },
   ERR_REQUEST_TIMEOUT: { status: 408, meaning: 'the request body did not arrive within --request-timeout' },
   ERR_BODY_TOO_LARGE: { status: 413, meaning: 'the request body is over --max-body-bytes' },
-  ERR_TOO_MANY_SENTENCES: { status: 413, meaning: 'one request holds more sentences than the whole queue (--max-queued) can: split it' },
+  ERR_TOO_MANY_SENTENCES: { status: 413, meaning: 'one call or request holds more sentences (score: masked copies) than the whole queue (maxQueuedSentences, --max-queued) can: split it' },
   ERR_INTERNAL: { status: 500, meaning: 'an unexpected failure in the server' },
   ERR_TRANSFER_CODING: { status: 501, meaning: 'a Transfer-Encoding other than chunked' },
   ERR_LOADING: { status: 503, meaning: 'the model is still loading' },

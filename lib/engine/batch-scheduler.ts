@@ -9,6 +9,7 @@
  * long tokenization.
  */
 import { BertEmbedError, fromNativeError } from '../errors.js';
+import { namingError } from '../validation.js';
 import type { NativeBatch, NativeEncodeOutput, NativeHeadSpec } from '../native/binding.js';
 import { PendingQueue, type BatchLimits, type QueuedSentence } from './pending-queue.js';
 import { PoolStatistics } from './pool-statistics.js';
@@ -46,6 +47,8 @@ export interface ScheduledEncode {
   signal?: AbortSignal;
   /** names row `row` of the call in messages (default: `row N of the call`) */
   rowLabel?: (row: number) => string;
+  /** names the call's input and says what its rows are, for a call larger than the whole queue (default: texts, N sentences) */
+  inputs?: { field: string; rows: (count: number) => string };
 }
 
 /**
@@ -85,6 +88,21 @@ function firstNonFinite(values: Float32Array): number {
     if (value - value !== 0) return j; // NaN - NaN and Infinity - Infinity are NaN
   }
   return -1;
+}
+
+/**
+ * A call larger than the whole queue can never be accepted, however idle the encoder: refused for good
+ * (ERR_TOO_MANY_SENTENCES), not as "retry later". Its words (call, the limit's name, the input's field)
+ * are fields of the message, so that a surface names them its way ("request", "--max-queued", "inputs").
+ */
+function tooManyRows(call: ScheduledEncode, limit: number): BertEmbedError {
+  const { field, rows } = call.inputs ?? { field: 'texts', rows: (count: number) => `${count} sentences` };
+  return namingError(
+    (message) => new BertEmbedError(message, 'ERR_TOO_MANY_SENTENCES'),
+    (naming) =>
+      `Expected at most ${limit} queued sentences in one ${naming.field('call')} (${naming.field('maxQueuedSentences')}) for ${naming.field(field)} ` +
+      `but received ${rows(call.count)}; split the ${naming.field('call')}`,
+  );
 }
 
 /** At most this many small-call batches in a row while large calls wait. */
@@ -175,6 +193,7 @@ export class BatchScheduler {
 
   submit(call: ScheduledEncode): Promise<Float32Array> {
     if (call.signal?.aborted) return Promise.reject(abortError(call.signal));
+    if (call.count > this.#limits.maxQueuedSentences) return Promise.reject(tooManyRows(call, this.#limits.maxQueuedSentences));
     if (this.#outstanding + call.count > this.#limits.maxQueuedSentences) {
       return Promise.reject(
         new BertEmbedError(

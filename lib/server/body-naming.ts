@@ -2,8 +2,11 @@
 import { inSurfaceNames, renamingFields, type Naming } from '../validation.js';
 
 export function bodyNaming(fields: Readonly<Record<string, string>>): Naming {
-  return renamingFields(fields, (name, value) => `send "${name}": ${JSON.stringify(value)}`);
+  return renamingFields({ ...SERVER_WORDS, ...fields }, (name, value) => `send "${name}": ${JSON.stringify(value)}`);
 }
+
+/** The server's words for what the API calls a call and its queue bound. */
+const SERVER_WORDS = { call: 'request', maxQueuedSentences: "the server's --max-queued" };
 
 /** Runs an Encoder call, its errors renamed into the body's names. */
 export async function inBodyNames<T>(naming: Naming, call: Promise<T>): Promise<T> {

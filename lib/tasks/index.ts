@@ -5,7 +5,7 @@ export { ENCODE_OPTION_NAMES, type EncodeOptions } from './embed/options.js';
 export { pooledDimension } from './embed/pooled-head.js';
 export { tokenize, type TokenizedText } from './tokenize/tokenize.js';
 export { score, type ScoreOptions } from './score/score.js';
-export { SCORE_METRICS, SentenceScoring, type ScoreMetric, type SentenceScore, type ScoredToken, type ScoredWord } from './score/sentence-scoring.js';
+export { SCORE_METRICS, type ScoreMetric, type SentenceScore, type ScoredToken, type ScoredWord } from './score/sentence-scoring.js';
 export { fillMask, type FillMaskOptions } from './fill-mask/fill-mask.js';
 export type { FillMaskCandidate } from './fill-mask/candidates.js';
 export { maskedLmLogProbs, type MaskedLmRow } from './masked-lm-logprobs/masked-lm-logprobs.js';

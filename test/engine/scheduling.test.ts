@@ -141,6 +141,19 @@ describe('backpressure', () => {
   });
 });
 
+describe('a call larger than the queue', () => {
+  it('is refused for good with ERR_TOO_MANY_SENTENCES, in the API\'s words', async () => {
+    await withEncoder({ maxQueuedSentences: 10 }, async (encoder) => {
+      await expect(encoder.encode(sentences.slice(0, 11))).rejects.toMatchObject({
+        code: 'ERR_TOO_MANY_SENTENCES',
+        message: 'Expected at most 10 queued sentences in one call (maxQueuedSentences) for texts but received 11 sentences; split the call',
+      });
+      expect(encoder.status().outstandingSentences).toBe(0);
+      expect((await encoder.encode(sentences.slice(0, 10))).shape[0]).toBe(10);
+    });
+  });
+});
+
 describe('failures', () => {
   it('fail only the calls that had sentences in the failing batch', async () => {
     await withEncoder({ workers: 1 }, async (encoder) => {

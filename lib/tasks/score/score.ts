@@ -46,6 +46,7 @@ export async function score(context: TaskContext, texts: string[] | string[][], 
     head: maskedLmHead(slots, 0),
     rowWidth: slots * slotWidth,
     rowLabel: (row) => `texts[${ownerOf[row]}]`,
+    inputs: { field: 'texts', rows: (count) => `${count} masked copies of ${sentences.length} input(s) (one per scored token or word)` },
     signal,
   });
   return sentences.map((sentence, i) => sentence.result(answers, firstRow[i] * slots * slotWidth, slots, slotWidth));

@@ -4,25 +4,14 @@
  * camelCase names: `[{ "tokens", "words", "pll", "pseudoPerplexity", "wordPseudoPerplexity",
  * "truncated" }]`. An input longer than maxSeqLen is scored on its beginning ("truncated": true).
  */
-import type { Encoder } from '../../../encoder.js';
-import { SCORE_METRICS, SentenceScoring, type ScoreMetric } from '../../../tasks/index.js';
+import { SCORE_METRICS } from '../../../tasks/index.js';
+import { bodyNaming, inBodyNames } from '../../body-naming.js';
 import { httpError } from '../../http-error.js';
 import { bodyObject, oneOfIfGiven, optionalObject, textList } from '../../request-validation.js';
-import { checkQueueLimit } from '../../queue-limit.js';
 import type { Route } from '../../route.js';
 
-/** Encoder.score's default metric. */
-const DEFAULT_METRIC: ScoreMetric = 'within_word_l2r';
-
-/** The masked copies score() queues for these texts: one row each (counted only when they could pass the limit). */
-function queuedRows(encoder: Encoder, texts: string[], metric: ScoreMetric): number {
-  const { maxTokens } = encoder;
-  if (texts.length * maxTokens <= encoder.options.maxQueuedSentences) return texts.length;
-  return texts.reduce((sum, text) => {
-    const encoding = encoder.tokenizer.encodeWithOffsets(text, undefined, { maxLength: maxTokens, addSpecialTokens: encoder.options.specialTokens });
-    return sum + new SentenceScoring(text, encoding, false, metric).copyCount;
-  }, 0);
-}
+/** The API's texts are this body's inputs (a request larger than the queue is refused by score itself, which counts its masked copies). */
+const NAMING = bodyNaming({ texts: 'inputs' });
 
 export const scoreRoute: Route = async ({ encoder, body, signal, maxInputs }) => {
   const request = bodyObject(body);
@@ -33,7 +22,6 @@ export const scoreRoute: Route = async ({ encoder, body, signal, maxInputs }) =>
   if (metric !== undefined && topLevel !== undefined && metric !== topLevel) {
     throw httpError('ERR_VALIDATION', `metric "${topLevel}" and parameters.metric "${metric}" disagree; send one of them`);
   }
-  checkQueueLimit(encoder, queuedRows(encoder, texts, metric ?? topLevel ?? DEFAULT_METRIC), 'inputs', `masked copies of ${texts.length} input(s) (one per scored token or word)`);
-  const scores = await encoder.score(texts, { metric: metric ?? topLevel, signal });
+  const scores = await inBodyNames(NAMING, encoder.score(texts, { metric: metric ?? topLevel, signal }));
   return { jsonText: JSON.stringify(scores) };
 };
