@@ -31,17 +31,18 @@
 // --print-only).
 //
 //   npx tsc -p tsconfig.json && node bench/mlm.mjs [--sentences 40] [--rounds 4] [--fill-seconds 15] [--concurrency 16] [--threads N] [--print-only]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { readStsPairs, repoRoot, sharedDir } from '../scripts/example-fixtures.mjs';
 import { makeCheckpoint } from '../scripts/make-checkpoint.mjs';
 import { writeIntoBenchmarks } from './peer-engines.mjs';
 import { cpuFamily } from './host.mjs';
+import readline from 'node:readline';
+import { startEngineProcess } from './engine-process.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -276,21 +277,7 @@ function startEngine(engine) {
   const command = engine.startsWith('Python')
     ? [python, [path.join(repoRoot, 'bench', 'mlm_peer.py'), '--mode', engine === 'Python naive' ? 'naive' : 'gather', '--model', checkpoint, '--threads', String(threads), '--max-length', String(MAX_SEQ_LEN), '--batch', String(BATCH)]]
     : [process.execPath, [fileURLToPath(import.meta.url), '--engine', engine, '--threads', String(threads)]];
-  const child = spawn(command[0], command[1], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const waiting = [];
-  readline.createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.resolve(JSON.parse(line)));
-  child.on('exit', (code, signal) => {
-    for (const pending of waiting.splice(0)) pending.reject(new Error(`${engine} exited (${code ?? signal})`));
-  });
-  return {
-    engine,
-    request: (message) =>
-      new Promise((resolve, reject) => {
-        waiting.push({ resolve, reject });
-        child.stdin.write(`${JSON.stringify(message)}\n`);
-      }),
-    kill: () => child.kill(),
-  };
+  return startEngineProcess(engine, command[0], command[1]);
 }
 
 /** The fill-mask child: both engines in one process (see runFill). */

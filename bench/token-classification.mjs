@@ -22,17 +22,18 @@
 // <!-- /token-classification --> (unless --print-only).
 //
 //   npx tsc -p tsconfig.json && node bench/token-classification.mjs [--sentences N] [--rounds 3] [--threads N] [--print-only]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readStsPairs, repoRoot, sharedDir } from '../scripts/example-fixtures.mjs';
 import { makeCheckpoint } from '../scripts/make-checkpoint.mjs';
 import { cpuFamily } from './host.mjs';
 import { writeIntoBenchmarks } from './peer-engines.mjs';
+import readline from 'node:readline';
+import { startEngineProcess } from './engine-process.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -147,21 +148,7 @@ async function serveEngine(engine) {
 
 /** An engine in a process of its own, kept open: `request(message)` answers one JSON line. */
 function startEngine(engine) {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--engine', engine, '--threads', String(threads)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const waiting = [];
-  readline.createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => waiting.shift()?.resolve(JSON.parse(line)));
-  child.on('exit', (code, signal) => {
-    for (const pending of waiting.splice(0)) pending.reject(new Error(`${engine} exited (${code ?? signal})`));
-  });
-  return {
-    engine,
-    request: (message) =>
-      new Promise((resolve, reject) => {
-        waiting.push({ resolve, reject });
-        child.stdin.write(`${JSON.stringify(message)}\n`);
-      }),
-    kill: () => child.kill(),
-  };
+  return startEngineProcess(engine, process.execPath, [fileURLToPath(import.meta.url), '--engine', engine, '--threads', String(threads)]);
 }
 
 /**

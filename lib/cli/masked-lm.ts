@@ -12,7 +12,7 @@ import { addInputFlags, checkReadable, inputOptionsFrom, totalLines, type InputF
 import type { SourceLine } from './input/line-reader.js';
 import { chunked, readSentences, type InputOptions } from './input/sentences.js';
 import { locateNonFinite } from './non-finite.js';
-import { checkOutputIsNotInput } from './output/byte-sink.js';
+import { checkOutputIsNotInput, openByteSink, writeAllOrNothing } from './output/byte-sink.js';
 import { createProgress, type Progress } from './progress.js';
 import { runSignal, stopOnSignals, throwIfStopped } from './run-control.js';
 
@@ -133,3 +133,20 @@ export function sourceField(place: SourceLine, withSource: boolean): string {
 }
 
 export { readSentences };
+
+/** Writes one line per input line, in input order, all or nothing (`-o FILE` or stdout): what classify and classify-tokens print. */
+export async function writeLinePerInput<R>(
+  run: HeadRun,
+  output: string | undefined,
+  call: (texts: string[], signal: AbortSignal) => Promise<R[]>,
+  lineOf: (result: R, place: SourceLine, withSource: boolean) => string,
+): Promise<void> {
+  const { sources, input, encoder } = run;
+  const sink = openByteSink(output);
+  await writeAllOrNothing(sink, async () => {
+    const withSource = sources.length > 1;
+    for await (const { places, results } of inOrderChunks(readSentences(sources, input), call, encoder.options.workers)) {
+      await sink.write(results.map((result, i) => lineOf(result, places[i], withSource)).join(''));
+    }
+  });
+}

@@ -18,7 +18,7 @@ function cleanUpPiece(piece: string): string {
  * its prefix, as in HF). With `cleanup`, each piece is cleaned on its own, which only ever glues
  * '.', '?', '!' and ',' to what precedes them, since a WordPiece token holds no space.
  */
-export function decodeWordPieces(tokens: readonly string[], prefix: string, cleanup: boolean): string {
+export function decodeWordPieces(tokens: readonly string[], prefix = '##', cleanup = true): string {
   let text = '';
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];

@@ -3,8 +3,7 @@ import { Command } from 'commander';
 import { AGGREGATION_STRATEGIES, requireTask, type AggregationStrategy, type TokenEntity } from '../../tasks/index.js';
 import type { SourceLine } from '../input/line-reader.js';
 import { parseInteger } from '../encoder-flags.js';
-import { addMaskedLmFlags, inOrderChunks, openHeadRun, readSentences, sourceField, type MaskedLmFlags } from '../masked-lm.js';
-import { openByteSink, writeAllOrNothing } from '../output/byte-sink.js';
+import { addMaskedLmFlags, openHeadRun, sourceField, writeLinePerInput, type MaskedLmFlags } from '../masked-lm.js';
 import { UsageError } from '../usage-error.js';
 
 type ClassifyTokensFlags = MaskedLmFlags & { aggregationStrategy: string; ignoreLabels?: string[]; stride?: number; noTruncate?: boolean; truncate?: boolean };
@@ -44,20 +43,11 @@ async function runClassifyTokens(files: string[], flags: ClassifyTokensFlags): P
       throw new UsageError(`--aggregation-strategy must be one of ${AGGREGATION_STRATEGIES.join(', ')} but received ${flags.aggregationStrategy}`);
     }
   }, async (encoder) => requireTask(encoder.capabilities, 'classify-tokens'));
-  const { sources, input, encoder } = run;
+  const { encoder } = run;
   try {
     const ignoreLabels = flags.ignoreLabels === undefined ? undefined : flags.ignoreLabels.filter((label) => label !== '');
     const options = { aggregationStrategy: strategy, ignoreLabels, stride: flags.stride, truncate: flags.truncate !== false };
-    const sink = openByteSink(flags.output);
-    await writeAllOrNothing(sink, async () => {
-      const withSource = sources.length > 1;
-      const chunks = inOrderChunks(readSentences(sources, input), (texts, signal) => encoder.classifyTokens(texts, { ...options, signal }), encoder.options.workers);
-      for await (const { places, results } of chunks) {
-        let text = '';
-        results.forEach((entities, i) => (text += classifyTokensJsonLine(entities, places[i], withSource)));
-        await sink.write(text);
-      }
-    });
+    await writeLinePerInput(run, flags.output, (texts, signal) => encoder.classifyTokens(texts, { ...options, signal }), classifyTokensJsonLine);
   } finally {
     await encoder.close();
   }

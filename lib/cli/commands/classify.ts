@@ -4,8 +4,7 @@ import type { ClassifyInput, ClassifyResult } from '../../tasks/index.js';
 import type { SourceLine } from '../input/line-reader.js';
 import { PAIR_SEPARATOR } from '../../tasks/index.js';
 import { parseInteger } from '../encoder-flags.js';
-import { addMaskedLmFlags, inOrderChunks, readSentences, sourceField, type MaskedLmFlags } from '../masked-lm.js';
-import { openByteSink, writeAllOrNothing } from '../output/byte-sink.js';
+import { addMaskedLmFlags, sourceField, writeLinePerInput, type MaskedLmFlags } from '../masked-lm.js';
 import { UsageError } from '../usage-error.js';
 import { openClassifierRun } from './classifier-run.js';
 
@@ -43,21 +42,13 @@ export function classifyJsonLine(result: ClassifyResult, place: SourceLine, with
 }
 
 async function runClassify(files: string[], flags: ClassifyFlags): Promise<void> {
-  const { sources, input, encoder } = await openClassifierRun(files, flags, () => {
+  const run = await openClassifierRun(files, flags, () => {
     if (flags.topK !== undefined && flags.topK < 1) throw new UsageError(`--top-k must be at least 1 but received ${flags.topK}`);
   });
+  const { encoder } = run;
   try {
     const options = { topK: flags.topK, rawScores: Boolean(flags.rawScores) };
-    const sink = openByteSink(flags.output);
-    await writeAllOrNothing(sink, async () => {
-      const withSource = sources.length > 1;
-      const chunks = inOrderChunks(readSentences(sources, input), (texts, signal) => encoder.classify(texts.map(classifyInputOf), { ...options, signal }), encoder.options.workers);
-      for await (const { places, results } of chunks) {
-        let text = '';
-        results.forEach((result, i) => (text += classifyJsonLine(result, places[i], withSource)));
-        await sink.write(text);
-      }
-    });
+    await writeLinePerInput(run, flags.output, (texts, signal) => encoder.classify(texts.map(classifyInputOf), { ...options, signal }), classifyJsonLine);
   } finally {
     await encoder.close();
   }

@@ -24,6 +24,7 @@
  */
 
 import { checkInteger, expectationMessage, fieldError } from '../../validation.js';
+import { decodeWordPieces } from '../../tokenizer/decoder.js';
 
 export const AGGREGATION_STRATEGIES = ['none', 'simple', 'first', 'average', 'max'] as const;
 export type AggregationStrategy = (typeof AGGREGATION_STRATEGIES)[number];
@@ -159,37 +160,8 @@ function softmax(logits: ArrayLike<number>): Float64Array {
   return scores;
 }
 
-/** tokenizers' WordPiece cleanup of one decoded piece (decoders/wordpiece.rs). */
-function cleanUpPiece(piece: string): string {
-  return piece
-    .replaceAll(' .', '.')
-    .replaceAll(' ?', '?')
-    .replaceAll(' !', '!')
-    .replaceAll(' ,', ',')
-    .replaceAll(" ' ", "'")
-    .replaceAll(" n't", "n't")
-    .replaceAll(" 'm", "'m")
-    .replaceAll(' do not', " don't")
-    .replaceAll(" 's", "'s")
-    .replaceAll(" 've", "'ve")
-    .replaceAll(" 're", "'re");
-}
-
-/**
- * tokenizers' WordPiece decoder (BertTokenizerFast.convert_tokens_to_string): every token but the first gets a space
- * before it unless it starts with the prefix, which is then removed (once); the first keeps its prefix. With cleanup,
- * each piece is cleaned on its own.
- */
-export function decodeWordPieces(tokens: readonly string[], prefix = '##', cleanup = true): string {
-  let text = '';
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i];
-    let piece = token;
-    if (i > 0) piece = token.startsWith(prefix) ? token.slice(prefix.length) : ` ${token}`;
-    text += cleanup ? cleanUpPiece(piece) : piece;
-  }
-  return text;
-}
+/** tokenizers' WordPiece decoder (BertTokenizerFast.convert_tokens_to_string), which a group's word is. */
+export { decodeWordPieces };
 
 /** The pipeline's get_tag: ('B' | 'I', tag); a label in neither form is its own tag, counted as 'I'. */
 function tagOf(label: string): [bi: 'B' | 'I', tag: string] {
