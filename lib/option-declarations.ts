@@ -299,6 +299,11 @@ export const ENCODER_OPTIONS = [
 ] as const satisfies readonly OptionDeclaration[];
 
 export type EncoderOptionName = (typeof ENCODER_OPTIONS)[number]['name'];
+
+/** Each declared option's type, as its check returns it: what Encoder.load takes (options.ts), restated nowhere. */
+export type DeclaredOptions<Declarations extends { name: string; check(value: unknown, context: OptionContext): unknown }> = {
+  [D in Declarations as D['name']]?: ReturnType<D['check']>;
+};
 export type PoolingOptionName = (typeof POOLING_OPTIONS)[number]['name'];
 
 export const ENCODER_OPTION_NAMES: readonly EncoderOptionName[] = ENCODER_OPTIONS.map((option) => option.name);

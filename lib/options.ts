@@ -12,57 +12,13 @@ import {
 import { checkPlainObject, expectationMessage, rejectUnknownOptions, namingError } from './validation.js';
 
 export { DTYPES, POOLING_OPTION_NAMES, POOLING_STRATEGIES, type Dtype, type PoolingStrategy } from './option-declarations.js';
+import { ENCODER_OPTIONS, POOLING_OPTIONS, type DeclaredOptions } from './option-declarations.js';
 
-/** How token vectors become one vector; set at load, and overridable per encode() call. */
-export interface PoolingOptions {
-  /** default: the model's sentence-transformers pooling, else REDUCE_MEAN (bert-as-service) */
-  pooling?: PoolingStrategy;
-  /** hidden states to pool, concatenated in this order: -1 last layer, 0 embedding output. Default [-2], or [-1] for sentence-transformers models */
-  layers?: number[];
-  /** L2-normalize each vector (each token vector for NONE) */
-  normalize?: boolean;
-  /** keep [CLS]/[SEP] out of mean/max pooling (attention still sees them) */
-  maskClsSep?: boolean;
-}
+/** How token vectors become one vector; set at load, and overridable per encode() call (option-declarations.ts: POOLING_OPTIONS). */
+export type PoolingOptions = DeclaredOptions<(typeof POOLING_OPTIONS)[number]>;
 
-/** Encoder.load's options; each is declared, with its check, default and help, in option-declarations.ts. */
-export interface EncoderOptions extends PoolingOptions {
-  /** 'cpu' (default), 'cuda' or 'cuda:N'; shorthand for `devices: [device]` */
-  device?: string;
-  /** devices the model replicas are placed on, round-robin (bert-as-service's device_map) */
-  devices?: string[];
-  /** model replicas, each with its own native worker thread; default one per device */
-  workers?: number;
-  dtype?: Dtype;
-  /** tokens per sentence including [CLS]/[SEP]; longer input is truncated; null: each batch as long as its longest sentence. Default: the model's max_seq_length, else 25 */
-  maxSeqLen?: number | null;
-  /** with maxSeqLen null, NONE's token vectors padded to max_position_embeddings (default: to the call's longest sentence) */
-  fixedEmbedLength?: boolean;
-  /** add [CLS]/[SEP] (default true) */
-  specialTokens?: boolean;
-  /** keep case and accents whatever the checkpoint's tokenizer says */
-  casedTokenization?: boolean;
-  /** CUDA: the share of each device's memory the caching allocator may take */
-  gpuMemoryFraction?: number;
-  /** intra-op (OpenMP) threads of each worker thread; default 1 */
-  threads?: number;
-  /** OpenBLAS threads (process-wide) when libtorch's BLAS is OpenBLAS; default: cores / CPU workers */
-  blasThreads?: number;
-  /** most sentences in one forward pass */
-  maxBatchSize?: number;
-  /** most padded tokens (sentences × longest length) in one forward pass */
-  maxBatchTokens?: number;
-  /** calls with at most this many sentences jump ahead of larger ones */
-  priorityBatchSize?: number;
-  /** beyond this many unfinished sentences, encode() rejects with ERR_OVERLOADED */
-  maxQueuedSentences?: number;
-  /** a fine-tuned TensorFlow checkpoint's directory (bert-as-service's tuned_model_dir) */
-  tunedModelDir?: string;
-  /** the TensorFlow checkpoint's name (default 'bert_model.ckpt') */
-  ckptName?: string;
-  /** a TensorFlow checkpoint's config file (default 'bert_config.json') */
-  configName?: string;
-}
+/** Encoder.load's options: each declared once, with its type, check, default and help, in option-declarations.ts (README's option table). */
+export type EncoderOptions = DeclaredOptions<(typeof ENCODER_OPTIONS)[number]>;
 
 export type ResolvedPoolingOptions = Required<PoolingOptions>;
 /** The options a loaded encoder runs with; the model-file options stay with the files they chose. */
