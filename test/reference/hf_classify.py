@@ -25,7 +25,7 @@ os.environ.setdefault('TRANSFORMERS_NO_ADVISORY_WARNINGS', '1')
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'scripts'))
 
 import bert_tensor_names as names  # noqa: E402
-from reference_jobs import run_jobs  # noqa: E402
+from reference_jobs import load_float64, run_jobs  # noqa: E402
 import torch  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 from transformers import BertForSequenceClassification, BertTokenizerFast, pipeline  # noqa: E402
@@ -57,11 +57,7 @@ class Models:
     def classifier(self, directory):
         key = ('hf', directory)
         if key not in self.cache:
-            model, info = BertForSequenceClassification.from_pretrained(directory, dtype=torch.float32, output_loading_info=True,
-                                                                        attn_implementation='eager')
-            if info['missing_keys'] or info.get('mismatched_keys') or info.get('error_msgs'):
-                fail(f'{directory}: weights missing from the checkpoint would be random: {info}')
-            model = model.to(torch.float64).eval()
+            model = load_float64(BertForSequenceClassification, directory, fail)
             check_weights(model, directory)
             self.cache[key] = (model, BertTokenizerFast.from_pretrained(directory))
         return self.cache[key]

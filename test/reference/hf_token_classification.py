@@ -73,7 +73,7 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 os.environ.setdefault('TRANSFORMERS_NO_ADVISORY_WARNINGS', '1')
 os.environ.setdefault('RUST_BACKTRACE', '0')
 
-from reference_jobs import run_jobs  # noqa: E402
+from reference_jobs import load_float64, run_jobs  # noqa: E402
 import torch  # noqa: E402
 from transformers import BertForTokenClassification, BertTokenizerFast, pipeline  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
@@ -121,11 +121,7 @@ class Pipelines:
     def get(self, directory, max_length):
         key = (directory, max_length)
         if key not in self.cache:
-            model, info = BertForTokenClassification.from_pretrained(directory, dtype=torch.float32, output_loading_info=True,
-                                                                     attn_implementation='eager')
-            if info['missing_keys'] or info.get('mismatched_keys') or info.get('error_msgs'):
-                fail(f'{directory}: weights missing from the checkpoint would be random: {info}')
-            model = model.to(torch.float64).eval()
+            model = load_float64(BertForTokenClassification, directory, fail)
             memoize_forward(model)
             kwargs = {} if max_length is None else {'model_max_length': max_length}
             tokenizer = BertTokenizerFast.from_pretrained(directory, **kwargs)

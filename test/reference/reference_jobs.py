@@ -17,3 +17,11 @@ def run_jobs(ops, models):
             sys.exit(2)
         results.append(ops[op](job, models))
     json.dump({'results': results}, sys.stdout, allow_nan=False)
+
+
+def load_float64(model_class, directory, fail):
+    """A checkpoint as transformers loads it, then in float64 for the reference; refused when a weight would be random."""
+    model, info = model_class.from_pretrained(directory, dtype=torch.float32, output_loading_info=True, attn_implementation='eager')
+    if info['missing_keys'] or info.get('mismatched_keys') or info.get('error_msgs'):
+        fail(f'{directory}: weights missing from the checkpoint would be random: {info}')
+    return model.to(torch.float64).eval()
