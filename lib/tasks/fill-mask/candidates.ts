@@ -4,7 +4,7 @@
  */
 import type { TokenizedSentence } from '../../engine/batch-scheduler.js';
 import type { Encoding, WordPieceTokenizer } from '../../tokenizer/index.js';
-import { maskedLmRow } from '../shared/masked-lm-head.js';
+import { maskedLmRow, type MaskedLmSlot } from '../shared/masked-lm-head.js';
 
 export interface FillMaskCandidate {
   /** probability of the token at this [MASK] */
@@ -31,28 +31,17 @@ export function fillMaskRow(encoding: Encoding, masks: number[], slots: number):
   return maskedLmRow(encoding.ids, encoding.typeIds, masks, [], slots);
 }
 
-/**
- * Candidates of each mask from the row's answer: `slotWidth` floats per slot from `offset`, the
- * top-k (id, log-probability) pairs after the target's two.
- */
-export function fillMaskResult(
-  tokenizer: WordPieceTokenizer,
-  encoding: Encoding,
-  masks: number[],
-  answers: Float32Array,
-  offset: number,
-  topK: number,
-  slotWidth: number,
-): FillMaskCandidate[][] {
+/** Candidates of each mask from its slot's answer: the head's top-k (id, log-probability) pairs. */
+export function fillMaskResult(tokenizer: WordPieceTokenizer, encoding: Encoding, masks: number[], slotAnswer: (slot: number) => MaskedLmSlot, topK: number): FillMaskCandidate[][] {
   return masks.map((position, slot) => {
+    const answer = slotAnswer(slot);
     const candidates: FillMaskCandidate[] = [];
     for (let k = 0; k < topK; k++) {
-      const at = offset + slot * slotWidth + 2 + 2 * k;
-      const id = answers[at];
+      const { id, logprob } = answer.candidate(k);
       const filled = [...encoding.ids];
       filled[position] = id;
       candidates.push({
-        score: Math.exp(answers[at + 1]),
+        score: Math.exp(logprob),
         token: id,
         tokenStr: tokenizer.decode([id]),
         sequence: tokenizer.decode(filled, { skipSpecialTokens: true }),

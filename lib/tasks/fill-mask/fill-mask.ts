@@ -1,7 +1,7 @@
 /** fillMask(): the masked-LM head's topK most likely tokens at every [MASK], one list per [MASK], as transformers.js's fill-mask pipeline gives for one. */
 import { checkInteger, expectationMessage, fieldError } from '../../validation.js';
 import { checkTexts, COMMON_CALL_OPTION_NAMES, readCallOptions } from '../shared/call-options.js';
-import { maskedLmHead, maskedLmSlotWidth, maskIdOf } from '../shared/masked-lm-head.js';
+import { MaskedLmHead, maskIdOf } from '../shared/masked-lm-head.js';
 import type { TaskContext } from '../shared/task-context.js';
 import { tokenizeText } from '../shared/text-rows.js';
 import { type FillMaskCandidate, fillMaskResult, fillMaskRow, maskPositions } from './candidates.js';
@@ -31,14 +31,13 @@ export async function fillMask(context: TaskContext, texts: string[] | string[][
     }
     return positions;
   });
-  const slots = Math.max(...masks.map((positions) => positions.length), 1);
-  const slotWidth = maskedLmSlotWidth(topK);
+  const head = new MaskedLmHead(Math.max(...masks.map((positions) => positions.length), 1), topK);
   const answers = await context.submit({
     count: encodings.length,
-    tokenize: (start, end) => encodings.slice(start, end).map((encoding, i) => fillMaskRow(encoding, masks[start + i], slots)),
-    head: maskedLmHead(slots, topK),
-    rowWidth: slots * slotWidth,
+    tokenize: (start, end) => encodings.slice(start, end).map((encoding, i) => fillMaskRow(encoding, masks[start + i], head.slots)),
+    head: head.spec,
+    rowWidth: head.rowWidth,
     signal,
   });
-  return encodings.map((encoding, i) => fillMaskResult(context.tokenizer, encoding, masks[i], answers, i * slots * slotWidth, topK, slotWidth));
+  return encodings.map((encoding, i) => fillMaskResult(context.tokenizer, encoding, masks[i], (slot) => head.answer(answers, i, slot), topK));
 }

@@ -7,7 +7,7 @@ import type { TokenizedSentence } from '../../engine/batch-scheduler.js';
 import type { BertModelConfig } from '../../model/bert-config.js';
 import { checkInteger, checkPlainObject, expectationMessage, fieldError } from '../../validation.js';
 import { readCallOptions } from '../shared/call-options.js';
-import { maskedLmHead, maskedLmRow, maskedLmSlotWidth } from '../shared/masked-lm-head.js';
+import { MaskedLmHead, maskedLmRow } from '../shared/masked-lm-head.js';
 import type { TaskContext } from '../shared/task-context.js';
 
 /** One row for maskedLmLogProbs(): token ids as the model sees them, [MASK] ids already in place. */
@@ -57,18 +57,13 @@ export async function maskedLmLogProbs(context: TaskContext, rows: MaskedLmRow[]
   const { signal } = readCallOptions('maskedLmLogProbs', options, ['signal']);
   const checked = checkRows(rows, context.config);
   context.capabilities.require('maskedLm', 'maskedLmLogProbs');
-  const slots = Math.max(1, ...checked.map((row) => row.positions.length));
-  const slotWidth = maskedLmSlotWidth(0);
+  const head = new MaskedLmHead(Math.max(1, ...checked.map((row) => row.positions.length)), 0);
   const answers = await context.submit({
     count: checked.length,
-    tokenize: (start, end): TokenizedSentence[] => checked.slice(start, end).map((row) => maskedLmRow(row.ids, row.typeIds, row.positions, row.targets, slots)),
-    head: maskedLmHead(slots, 0),
-    rowWidth: slots * slotWidth,
+    tokenize: (start, end): TokenizedSentence[] => checked.slice(start, end).map((row) => maskedLmRow(row.ids, row.typeIds, row.positions, row.targets, head.slots)),
+    head: head.spec,
+    rowWidth: head.rowWidth,
     signal,
   });
-  return checked.map((row, i) => {
-    const logprobs = new Float32Array(row.positions.length);
-    for (let slot = 0; slot < logprobs.length; slot++) logprobs[slot] = answers[(i * slots + slot) * slotWidth];
-    return logprobs;
-  });
+  return checked.map((row, i) => Float32Array.from(row.positions, (_, slot) => head.answer(answers, i, slot).logprob));
 }

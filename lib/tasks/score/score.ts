@@ -4,7 +4,7 @@
  */
 import { checkOneOf } from '../../validation.js';
 import { checkTexts, COMMON_CALL_OPTION_NAMES, readCallOptions } from '../shared/call-options.js';
-import { maskedLmHead, maskedLmSlotWidth, maskIdOf } from '../shared/masked-lm-head.js';
+import { MaskedLmHead, maskIdOf } from '../shared/masked-lm-head.js';
 import type { TaskContext } from '../shared/task-context.js';
 import { checkEveryTextHasTokens, isTruncated, tokenizeWithOffsets } from '../shared/text-rows.js';
 import { SCORE_METRICS, type ScoreMetric, type SentenceScore, SentenceScoring } from './sentence-scoring.js';
@@ -28,8 +28,7 @@ export async function score(context: TaskContext, texts: string[] | string[][], 
   const sentences = [...texts].map(
     (text) => new SentenceScoring(text, tokenizeWithOffsets(context, text, isTokenized, splitPairs), isTruncated(context, text, isTokenized, splitPairs), metric),
   );
-  const slots = Math.max(1, ...sentences.map((sentence) => sentence.slotsNeeded));
-  const slotWidth = maskedLmSlotWidth(0);
+  const head = new MaskedLmHead(Math.max(1, ...sentences.map((sentence) => sentence.slotsNeeded)), 0);
   // Row r of the call is copy copyOf[r] of sentence ownerOf[r].
   const firstRow = [0];
   for (const sentence of sentences) firstRow.push(firstRow[firstRow.length - 1] + sentence.copyCount);
@@ -40,14 +39,14 @@ export async function score(context: TaskContext, texts: string[] | string[][], 
     count: ownerOf.length,
     tokenize: (start, end) => {
       const rows = [];
-      for (let row = start; row < end; row++) rows.push(sentences[ownerOf[row]].copy(row - firstRow[ownerOf[row]], maskId, slots));
+      for (let row = start; row < end; row++) rows.push(sentences[ownerOf[row]].copy(row - firstRow[ownerOf[row]], maskId, head.slots));
       return rows;
     },
-    head: maskedLmHead(slots, 0),
-    rowWidth: slots * slotWidth,
+    head: head.spec,
+    rowWidth: head.rowWidth,
     rowLabel: (row) => `texts[${ownerOf[row]}]`,
     inputs: { field: 'texts', rows: (count) => `${count} masked copies of ${sentences.length} input(s) (one per scored token or word)` },
     signal,
   });
-  return sentences.map((sentence, i) => sentence.result(answers, firstRow[i] * slots * slotWidth, slots, slotWidth));
+  return sentences.map((sentence, i) => sentence.result((copy, slot) => head.answer(answers, firstRow[i] + copy, slot)));
 }

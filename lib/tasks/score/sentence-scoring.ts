@@ -5,7 +5,7 @@
  */
 import type { TokenizedSentence } from '../../engine/batch-scheduler.js';
 import type { EncodingWithOffsets } from '../../tokenizer/index.js';
-import { maskedLmRow } from '../shared/masked-lm-head.js';
+import { maskedLmRow, type MaskedLmSlot } from '../shared/masked-lm-head.js';
 
 export const SCORE_METRICS = ['original', 'within_word_l2r', 'whole_word'] as const;
 /**
@@ -102,18 +102,15 @@ export class SentenceScoring {
     return maskedLmRow(ids, this.encoding.typeIds, scored, scored.map((position) => this.encoding.ids[position]), slots);
   }
 
-  /**
-   * The score from the answers of this sentence's copies, in copy order: `answers` holds
-   * `copyCount` rows of `slots × slotWidth` floats starting at `offset`.
-   */
-  result(answers: Float32Array, offset: number, slots: number, slotWidth: number): SentenceScore {
+  /** The score from the answers of this sentence's copies: `answerOf(copy, slot)`, copies in copy order. */
+  result(answerOf: (copy: number, slot: number) => MaskedLmSlot): SentenceScore {
     const logprobs = new Map<number, number>();
     const ranks = new Map<number, number>();
     this.#copies.forEach((copy, index) => {
       copy.scored.forEach((position, slot) => {
-        const at = offset + (index * slots + slot) * slotWidth;
-        logprobs.set(position, answers[at]);
-        ranks.set(position, answers[at + 1]);
+        const { logprob, rank } = answerOf(index, slot);
+        logprobs.set(position, logprob);
+        ranks.set(position, rank);
       });
     });
     const { encoding, text } = this;

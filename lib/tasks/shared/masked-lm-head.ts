@@ -9,12 +9,42 @@ import type { NativeHeadSpec } from '../../native/binding.js';
 import type { TaskContext } from './task-context.js';
 
 /** Floats per slot in the head's answer. */
-export function maskedLmSlotWidth(topK: number): number {
+function slotWidth(topK: number): number {
   return 2 + 2 * topK;
 }
 
-export function maskedLmHead(slots: number, topK: number): NativeHeadSpec {
-  return { kind: 'maskedLm', slots, topK, payloadWidth: 2 * slots };
+/** The head for rows of `slots` scored positions, each answered with its target and `topK` candidates. */
+export class MaskedLmHead {
+  readonly spec: NativeHeadSpec;
+  /** floats per row of the answer */
+  readonly rowWidth: number;
+  readonly #slotWidth: number;
+
+  constructor(
+    readonly slots: number,
+    readonly topK: number,
+  ) {
+    this.spec = { kind: 'maskedLm', slots, topK, payloadWidth: 2 * slots };
+    this.#slotWidth = slotWidth(topK);
+    this.rowWidth = slots * this.#slotWidth;
+  }
+
+  /** The reading of a call's answer: row `row`'s slot `slot`, the one place that knows the slot layout. */
+  answer(answers: Float32Array, row: number, slot: number): MaskedLmSlot {
+    const at = (row * this.slots + slot) * this.#slotWidth;
+    return {
+      logprob: answers[at],
+      rank: answers[at + 1],
+      candidate: (k) => ({ id: answers[at + 2 + 2 * k], logprob: answers[at + 3 + 2 * k] }),
+    };
+  }
+}
+
+/** One scored position's answer: the target's log-probability and rank (0 without a target), and the k-th best candidate. */
+export interface MaskedLmSlot {
+  logprob: number;
+  rank: number;
+  candidate(k: number): { id: number; logprob: number };
 }
 
 /** One row: its tokens, and its positions and targets, each padded to `slots` with -1. */
