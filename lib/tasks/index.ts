@@ -1,7 +1,7 @@
 /** The tasks, each a folder: what the Encoder delegates to and what surfaces may name (types, closed lists). */
 export { embed } from './embed/embed.js';
 export { encodeStream } from './embed/encode-stream.js';
-export { ENCODE_OPTION_NAMES, type EncodeOptions } from './embed/options.js';
+export type { EncodeOptions } from './embed/options.js';
 export { pooledDimension } from './embed/pooled-head.js';
 export { tokenize, type TokenizedText } from './tokenize/tokenize.js';
 export { score, type ScoreOptions } from './score/score.js';

@@ -4,30 +4,16 @@
  * entities ('simple', 'first', 'average', 'max'). A text longer than maxSeqLen is labelled in
  * overlapping windows with `stride`, else cut (truncate, the default) or refused.
  */
-import { assertStringArray, checkOneOf, expectationMessage, fieldError } from '../../validation.js';
-import { booleanOption, checkTexts, readCallOptions } from '../shared/call-options.js';
+import { fieldError } from '../../validation.js';
+import { checkTexts } from '../shared/call-options.js';
 import { inputTooLong } from '../shared/input-too-long.js';
 import type { TaskContext } from '../shared/task-context.js';
-import { AGGREGATION_STRATEGIES, checkStride, decodeWindows, planWindows, type AggregationStrategy, type ContentWindow, type TokenEntity, type WindowToken } from './entities.js';
+import { readTaskOptions } from '../shared/task-options.js';
+import { decodeWindows, planWindows, type ContentWindow, type TokenEntity, type WindowToken } from './entities.js';
+import { CLASSIFY_TOKENS_OPTIONS, specialTokenCount, type ClassifyTokensOptions } from './options.js';
 
 export { AGGREGATION_STRATEGIES, type AggregationStrategy, type TokenEntity } from './entities.js';
-
-/** Options of classifyTokens(). */
-export interface ClassifyTokensOptions {
-  /** 'none' (default): every token; else entities grouped as the pipeline's aggregation_strategy groups them */
-  aggregationStrategy?: AggregationStrategy;
-  /** labels left out of the answer (default ['O']) */
-  ignoreLabels?: string[];
-  /** label a text longer than maxSeqLen in windows overlapping by this many tokens, as the pipeline's stride (not with 'none') */
-  stride?: number;
-  /** each text is a list of words (the pipeline's is_split_into_words), read as the words joined by spaces */
-  isTokenized?: boolean;
-  /** cut a text longer than maxSeqLen when no stride is given (default true); false refuses it with ERR_INPUT_TOO_LONG */
-  truncate?: boolean;
-  signal?: AbortSignal;
-}
-
-const OPTION_NAMES = ['aggregationStrategy', 'ignoreLabels', 'stride', 'isTokenized', 'truncate', 'signal'];
+export type { ClassifyTokensOptions } from './options.js';
 
 /** One window of a text: its tokens (with [CLS]/[SEP]) as the model sees them, and where each came from. */
 interface TextWindow {
@@ -37,14 +23,10 @@ interface TextWindow {
 }
 
 export async function classifyTokens(context: TaskContext, texts: string[] | string[][], options: ClassifyTokensOptions): Promise<TokenEntity[][]> {
-  const { callOptions, isTokenized, signal } = readCallOptions('classifyTokens', options, OPTION_NAMES);
-  const strategy = checkOneOf('aggregationStrategy', callOptions.aggregationStrategy ?? 'none', AGGREGATION_STRATEGIES);
-  const ignoreLabels = callOptions.ignoreLabels ?? ['O'];
-  assertStringArray('ignoreLabels', ignoreLabels);
-  const truncate = booleanOption(callOptions, 'truncate', true);
-  const specials = context.options.specialTokens ? 2 : 0;
+  const read = readTaskOptions('classifyTokens', options, CLASSIFY_TOKENS_OPTIONS, context);
+  const { aggregationStrategy: strategy, ignoreLabels, stride, isTokenized, truncate, signal } = read;
+  const specials = specialTokenCount(context);
   const capacity = context.maxTokens - specials;
-  const stride = callOptions.stride === undefined ? undefined : checkStride(callOptions.stride, capacity + 2);
   if (stride !== undefined && strategy === 'none') {
     throw fieldError(RangeError, 'aggregationStrategy', "'simple', 'first', 'average' or 'max' with stride (as the pipeline)", strategy);
   }

@@ -3,23 +3,14 @@
  * head, best first: softmax over the labels, or a sigmoid each for multi_label_classification (and one
  * label), as transformers' text-classification pipeline gives them; logits with rawScores.
  */
-import { checkInteger } from '../../validation.js';
-import { booleanOption, readCallOptions } from '../shared/call-options.js';
 import { sequenceClassifierLogits } from '../shared/classifier-logits.js';
 import { checkClassifyInputs, type ClassifyInput, encodePair } from '../shared/pair-inputs.js';
 import type { TaskContext } from '../shared/task-context.js';
+import { readTaskOptions } from '../shared/task-options.js';
 import { labelScores, pipelineFunctionFor, type LabelScore } from './label-scores.js';
+import { CLASSIFY_OPTIONS, type ClassifyOptions } from './options.js';
 
-/** Options of classify(). */
-export interface ClassifyOptions {
-  /** labels per input, best first (default: all) */
-  topK?: number;
-  /** logits instead of the pipeline's softmax / sigmoid (default false) */
-  rawScores?: boolean;
-  /** cut inputs longer than maxSeqLen (default true); false refuses them */
-  truncate?: boolean;
-  signal?: AbortSignal;
-}
+export type { ClassifyOptions } from './options.js';
 
 /** One input's labels, best first, and whether maxSeqLen cut it. */
 export interface ClassifyResult {
@@ -28,13 +19,10 @@ export interface ClassifyResult {
 }
 
 export async function classify(context: TaskContext, inputs: ClassifyInput[], options: ClassifyOptions): Promise<ClassifyResult[]> {
-  const { callOptions, signal } = readCallOptions('classify', options, ['topK', 'rawScores', 'truncate', 'signal']);
+  const { topK, rawScores, truncate, signal } = readTaskOptions('classify', options, CLASSIFY_OPTIONS, context);
   checkClassifyInputs(inputs);
   const classifier = context.capabilities.requireClassifier('classification', 'classify');
   const labelCount = classifier.labels.length;
-  const topK = checkInteger('topK', callOptions.topK ?? labelCount, 1, labelCount);
-  const rawScores = booleanOption(callOptions, 'rawScores', false);
-  const truncate = booleanOption(callOptions, 'truncate', true);
   const settings = { maxTokens: context.maxTokens, specialTokens: context.options.specialTokens, truncate };
   const encoded = [...inputs].map((input, i) =>
     typeof input === 'string'
@@ -43,5 +31,5 @@ export async function classify(context: TaskContext, inputs: ClassifyInput[], op
   );
   const logits = await sequenceClassifierLogits(context, encoded, labelCount, signal);
   const fn = rawScores ? 'none' : pipelineFunctionFor(classifier);
-  return encoded.map((input, row) => ({ labels: labelScores(logits, row * labelCount, classifier.labels, fn, topK), truncated: input.truncated }));
+  return encoded.map((input, row) => ({ labels: labelScores(logits, row * labelCount, classifier.labels, fn, topK ?? labelCount), truncated: input.truncated }));
 }

@@ -2,10 +2,11 @@
 import type { TokenizedSentence } from '../../engine/batch-scheduler.js';
 import { Embeddings } from '../../embeddings.js';
 import { POOLING_OPTION_NAMES, resolvePoolingOptions } from '../../options.js';
-import { booleanOption, checkTexts, readCallOptions } from '../shared/call-options.js';
+import { checkTexts } from '../shared/call-options.js';
 import type { TaskContext } from '../shared/task-context.js';
+import { readTaskOptions } from '../shared/task-options.js';
 import { checkEveryTextHasTokens, refuseTextsTooLong, tokenizeText, type TextInput } from '../shared/text-rows.js';
-import { ENCODE_OPTION_NAMES, type EncodeOptions } from './options.js';
+import { ENCODE_OPTIONS, type EncodeOptions } from './options.js';
 import { pooledDimension, pooledHead } from './pooled-head.js';
 
 /** The first `kept` token vectors of each row of `[rows, tokenRows, dimension]` vectors. */
@@ -16,12 +17,10 @@ function keepLeadingTokenRows(data: Float32Array, rows: number, tokenRows: numbe
 }
 
 export async function embed(context: TaskContext, texts: string[] | string[][], options: EncodeOptions): Promise<Embeddings> {
-  const { callOptions, isTokenized, splitPairs, signal } = readCallOptions('encode', options, ENCODE_OPTION_NAMES);
-  const showTokens = booleanOption(callOptions, 'showTokens', false);
-  const truncate = booleanOption(callOptions, 'truncate', true);
-  const pooling = POOLING_OPTION_NAMES.some((name) => callOptions[name] !== undefined)
-    ? resolvePoolingOptions(callOptions, context.config.numLayers, context.options)
-    : context.options;
+  const read = readTaskOptions('encode', options, ENCODE_OPTIONS, context);
+  const { isTokenized, splitPairs, signal, showTokens, truncate } = read;
+  const given = read as Record<string, unknown>;
+  const pooling = POOLING_OPTION_NAMES.some((name) => given[name] !== undefined) ? resolvePoolingOptions(given, context.config.numLayers, context.options) : context.options;
   checkTexts(texts, isTokenized);
   checkEveryTextHasTokens(context, texts, isTokenized, splitPairs);
   if (!truncate) refuseTextsTooLong(context, texts, isTokenized, splitPairs);

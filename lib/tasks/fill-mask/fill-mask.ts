@@ -1,24 +1,17 @@
 /** fillMask(): the masked-LM head's topK most likely tokens at every [MASK], one list per [MASK], as transformers.js's fill-mask pipeline gives for one. */
-import { checkInteger, expectationMessage, fieldError } from '../../validation.js';
-import { checkTexts, COMMON_CALL_OPTION_NAMES, readCallOptions } from '../shared/call-options.js';
+import { fieldError } from '../../validation.js';
+import { checkTexts } from '../shared/call-options.js';
 import { MaskedLmHead, maskIdOf } from '../shared/masked-lm-head.js';
 import type { TaskContext } from '../shared/task-context.js';
+import { readTaskOptions } from '../shared/task-options.js';
 import { tokenizeText } from '../shared/text-rows.js';
 import { type FillMaskCandidate, fillMaskResult, fillMaskRow, maskPositions } from './candidates.js';
+import { FILL_MASK_OPTIONS, type FillMaskOptions } from './options.js';
 
-/** Options of fillMask(). */
-export interface FillMaskOptions {
-  /** candidates per [MASK], from 1 to the vocabulary size; default 5 */
-  topK?: number;
-  isTokenized?: boolean;
-  /** read 'A ||| B' as a sentence pair (default true); false takes the text as written */
-  splitPairs?: boolean;
-  signal?: AbortSignal;
-}
+export type { FillMaskOptions } from './options.js';
 
 export async function fillMask(context: TaskContext, texts: string[] | string[][], options: FillMaskOptions): Promise<FillMaskCandidate[][][]> {
-  const { callOptions, isTokenized, splitPairs, signal } = readCallOptions('fillMask', options, ['topK', ...COMMON_CALL_OPTION_NAMES]);
-  const topK = checkInteger('topK', callOptions.topK ?? 5, 1, context.config.vocabSize);
+  const { isTokenized, splitPairs, signal, topK } = readTaskOptions('fillMask', options, FILL_MASK_OPTIONS, context);
   checkTexts(texts, isTokenized);
   context.capabilities.require('maskedLm', 'fillMask');
   const maskId = maskIdOf(context);

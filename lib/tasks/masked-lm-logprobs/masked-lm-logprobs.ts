@@ -6,9 +6,10 @@
 import type { TokenizedSentence } from '../../engine/batch-scheduler.js';
 import type { BertModelConfig } from '../../model/bert-config.js';
 import { checkInteger, checkPlainObject, expectationMessage, fieldError } from '../../validation.js';
-import { readCallOptions } from '../shared/call-options.js';
 import { MaskedLmHead, maskedLmRow } from '../shared/masked-lm-head.js';
 import type { TaskContext } from '../shared/task-context.js';
+import { readTaskOptions } from '../shared/task-options.js';
+import { MASKED_LM_LOGPROBS_OPTIONS, type MaskedLmLogProbsOptions } from './options.js';
 
 /** One row for maskedLmLogProbs(): token ids as the model sees them, [MASK] ids already in place. */
 export interface MaskedLmRow {
@@ -53,8 +54,8 @@ function checkRows(rows: unknown, { vocabSize, typeVocabSize, maxPositions }: Be
   });
 }
 
-export async function maskedLmLogProbs(context: TaskContext, rows: MaskedLmRow[], options: { signal?: AbortSignal }): Promise<Float32Array[]> {
-  const { signal } = readCallOptions('maskedLmLogProbs', options, ['signal']);
+export async function maskedLmLogProbs(context: TaskContext, rows: MaskedLmRow[], options: MaskedLmLogProbsOptions): Promise<Float32Array[]> {
+  const { signal } = readTaskOptions('maskedLmLogProbs', options, MASKED_LM_LOGPROBS_OPTIONS, context);
   const checked = checkRows(rows, context.config);
   context.capabilities.require('maskedLm', 'maskedLmLogProbs');
   const head = new MaskedLmHead(Math.max(1, ...checked.map((row) => row.positions.length)), 0);

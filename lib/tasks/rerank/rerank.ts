@@ -5,33 +5,18 @@
  * cuts them (longest_first) and marked `truncated`.
  */
 import { BertEmbedError } from '../../errors.js';
-import { checkInteger } from '../../validation.js';
-import { booleanOption, readCallOptions } from '../shared/call-options.js';
 import { sequenceClassifierLogits } from '../shared/classifier-logits.js';
 import { checkQueryAndDocuments, encodePair } from '../shared/pair-inputs.js';
 import type { TaskContext } from '../shared/task-context.js';
+import { readTaskOptions } from '../shared/task-options.js';
 import { applyCrossEncoderActivation, type RerankResult } from './cross-encoder-scores.js';
+import { RERANK_OPTIONS, type RerankOptions } from './options.js';
 
-/** Options of rerank(). */
-export interface RerankOptions {
-  /** keep the best topK documents (default: all) */
-  topK?: number;
-  /** give each result its document (default false) */
-  returnDocuments?: boolean;
-  /** the classifier's logit instead of CrossEncoder's activation of it (default false) */
-  rawScores?: boolean;
-  /** cut query–document pairs longer than maxSeqLen, as CrossEncoder.predict does (default true); false refuses them */
-  truncate?: boolean;
-  signal?: AbortSignal;
-}
+export type { RerankOptions } from './options.js';
 
 export async function rerank(context: TaskContext, query: string, documents: string[], options: RerankOptions): Promise<RerankResult[]> {
-  const { callOptions, signal } = readCallOptions('rerank', options, ['topK', 'returnDocuments', 'rawScores', 'truncate', 'signal']);
+  const { topK, returnDocuments, rawScores, truncate, signal } = readTaskOptions('rerank', options, RERANK_OPTIONS, context);
   checkQueryAndDocuments(query, documents);
-  const topK = checkInteger('topK', callOptions.topK ?? documents.length, 1);
-  const returnDocuments = booleanOption(callOptions, 'returnDocuments', false);
-  const rawScores = booleanOption(callOptions, 'rawScores', false);
-  const truncate = booleanOption(callOptions, 'truncate', true);
   const classifier = context.capabilities.requireClassifier('classification', 'rerank');
   if (classifier.labels.length !== 1) {
     throw new BertEmbedError(
@@ -50,5 +35,5 @@ export async function rerank(context: TaskContext, query: string, documents: str
     const score = rawScores ? logits[index] : applyCrossEncoderActivation(logits[index], classifier.crossEncoderActivation);
     return { index, score, ...(returnDocuments ? { document } : {}), truncated: pairs[index].truncated };
   });
-  return results.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, topK);
+  return results.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, topK ?? docs.length);
 }

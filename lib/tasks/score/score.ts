@@ -2,26 +2,18 @@
  * score(): each sentence's pseudo-log-likelihood from the masked-LM head, gathered into words. Each
  * masked copy of a sentence is one row for the engine, batched by length with every other call's rows.
  */
-import { checkOneOf } from '../../validation.js';
-import { checkTexts, COMMON_CALL_OPTION_NAMES, readCallOptions } from '../shared/call-options.js';
+import { checkTexts } from '../shared/call-options.js';
 import { MaskedLmHead, maskIdOf } from '../shared/masked-lm-head.js';
 import type { TaskContext } from '../shared/task-context.js';
+import { readTaskOptions } from '../shared/task-options.js';
 import { checkEveryTextHasTokens, isTruncated, tokenizeWithOffsets } from '../shared/text-rows.js';
-import { SCORE_METRICS, type ScoreMetric, type SentenceScore, SentenceScoring } from './sentence-scoring.js';
+import { SCORE_OPTIONS, type ScoreOptions } from './options.js';
+import { type SentenceScore, SentenceScoring } from './sentence-scoring.js';
 
-/** Options of score(): masked-LM pseudo-log-likelihood of each sentence. */
-export interface ScoreOptions {
-  /** which tokens each masked copy hides; default 'within_word_l2r' */
-  metric?: ScoreMetric;
-  isTokenized?: boolean;
-  /** read 'A ||| B' as a sentence pair (default true); false takes the text as written */
-  splitPairs?: boolean;
-  signal?: AbortSignal;
-}
+export type { ScoreOptions } from './options.js';
 
 export async function score(context: TaskContext, texts: string[] | string[][], options: ScoreOptions): Promise<SentenceScore[]> {
-  const { callOptions, isTokenized, splitPairs, signal } = readCallOptions('score', options, ['metric', ...COMMON_CALL_OPTION_NAMES]);
-  const metric = checkOneOf('metric', callOptions.metric ?? 'within_word_l2r', SCORE_METRICS);
+  const { isTokenized, splitPairs, signal, metric } = readTaskOptions('score', options, SCORE_OPTIONS, context);
   checkTexts(texts, isTokenized);
   context.capabilities.require('maskedLm', 'score');
   checkEveryTextHasTokens(context, texts, isTokenized, splitPairs);
