@@ -229,6 +229,12 @@ describe('GET /dashboard', () => {
 
   it('with --api-key, the page asks for the key, refuses a wrong one, then shows the data with the right one', async () => {
     for (let i = 0; i < 3; i++) expect((await postEncode(guarded, { texts: ['a sentence for the guarded server'] }, { authorization: `Bearer ${KEY}` })).status).toBe(200);
+    // The history is sampled once a second: wait until it holds these requests, or a page opened within that
+    // second draws no requests while /status asked later does (a clean-clone CI run saw 0 against 2.979).
+    const deadline = Date.now() + 10_000;
+    while (Math.max(0, ...(await statusWithHistory(guarded, { authorization: `Bearer ${KEY}` })).history.requestsPerSecond) === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const seen = watch(page);
     await page.goto(`${guarded.origin}/dashboard`);
