@@ -3,7 +3,7 @@
  * type and range check, default and help. Encoder.load's validation (options.ts), the commands'
  * flags (cli/encoder-flags.ts) and README's option table (option-table.ts) are all read from here.
  */
-import { assertBoolean, checkInteger, checkOneOf, expectationMessage, fieldError } from './validation.js';
+import { assertBoolean, checkInteger, checkOneOf, fieldError } from './validation.js';
 
 export const POOLING_STRATEGIES = [
   'NONE',

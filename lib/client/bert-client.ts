@@ -7,7 +7,7 @@
  */
 import { Embeddings } from '../embeddings.js';
 import { inSourceOrder } from '../in-source-order.js';
-import { checkInteger, checkOneOf, checkPlainObject, expectationMessage, rejectUnknownOptions, fieldError } from '../validation.js';
+import { checkInteger, checkOneOf, checkPlainObject, rejectUnknownOptions, fieldError } from '../validation.js';
 import { endpointAddressesOf, type BertClientEndpoint, type BertClientTarget } from './endpoint-address.js';
 import { BALANCES, EndpointPool, type Balance, type EndpointStats } from './endpoint-pool.js';
 import { sendWithFailover } from './failover.js';

@@ -2,7 +2,7 @@
  * Where a BertClient sends its requests: one server (`{ socket }` or `{ host, port }`) or a list of
  * them (`{ endpoints: [...] }`), checked and named once, at construction.
  */
-import { checkInteger, checkPlainObject, expectationMessage, rejectUnknownOptions, fieldError } from '../validation.js';
+import { checkInteger, checkPlainObject, rejectUnknownOptions, fieldError } from '../validation.js';
 
 export type BertClientEndpoint = { socket: string } | { host: string; port: number };
 

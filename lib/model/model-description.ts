@@ -7,7 +7,7 @@ import { BertEmbedError } from '../errors.js';
 import { nativeBinding } from '../native/binding.js';
 import { resolveEncoderOptions, resolveModelFileOptions, type CpuKernels, type EncoderOptions, type ResolvedEncoderOptions } from '../options.js';
 import { WordPieceTokenizer } from '../tokenizer/index.js';
-import { checkPlainObject, expectationMessage, fieldError } from '../validation.js';
+import { checkPlainObject, fieldError } from '../validation.js';
 import { readBertConfig, type BertModelConfig } from './bert-config.js';
 import { locateModelFiles, type ModelFiles } from './model-files.js';
 import { readModelDefaults } from './sentence-transformers.js';

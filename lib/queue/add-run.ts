@@ -11,7 +11,7 @@ import { BertEmbedError } from '../errors.js';
 import { checkInputOptions, type InputOptions } from '../cli/input/sentences.js';
 import type { ScoreMetric } from '../tasks/index.js';
 import { SCORE_METRICS } from '../tasks/index.js';
-import { assertBoolean, assertStringArray, checkInteger, checkOneOf, checkPlainObject, expectationMessage, rejectUnknownOptions, fieldError } from '../validation.js';
+import { assertBoolean, assertStringArray, checkInteger, checkOneOf, checkPlainObject, rejectUnknownOptions, fieldError } from '../validation.js';
 import { checkQueueTarget, withConnection, type QueueTarget } from './connection.js';
 import { modelIdentity } from './model-identity.js';
 import { planFileShards, planInlineShards, type ShardPlan } from './plan-shards.js';

@@ -8,7 +8,7 @@ import { BertEmbedError } from '../errors.js';
 import { openByteSink, writeAllOrNothing } from '../cli/output/byte-sink.js';
 import { npyHeader } from '../cli/output/npy-header.js';
 import { openVectorSink, outputFormatOf, type OutputFormat } from '../cli/output/vector-sink.js';
-import { expectationMessage, fieldError } from '../validation.js';
+import { fieldError } from '../validation.js';
 import { withConnection, type QueueTarget } from './connection.js';
 import { checkRunId, shardName, shardJobId, type RunRecord } from './run-record.js';
 import { readShardData, readShardManifest, type ShardManifest } from './shard-output.js';

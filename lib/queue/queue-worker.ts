@@ -17,7 +17,7 @@ import { readSourceSentences } from '../cli/input/sentences.js';
 import type { SourceLine } from '../cli/input/line-reader.js';
 import { InputError } from '../cli/usage-error.js';
 import { resolveModelFileOptions, type EncoderOptions } from '../options.js';
-import { checkInteger, checkPlainObject, expectationMessage, rejectUnknownOptions, assertBoolean, fieldError } from '../validation.js';
+import { checkInteger, checkPlainObject, rejectUnknownOptions, assertBoolean, fieldError } from '../validation.js';
 import { checkQueueTarget, connectionOptions, QueueConnection, type QueueTarget } from './connection.js';
 import { describeIdentity, modelIdentity, type ModelIdentity } from './model-identity.js';
 import { PLACEMENT_OPTION_NAMES, RESULT_OPTION_NAMES, type RunRecord, type ShardJob } from './run-record.js';

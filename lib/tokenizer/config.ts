@@ -4,7 +4,6 @@ import {
   assertPlainObject,
   assertPositiveInteger,
   assertString,
-  expectationMessage,
   fieldError,
 } from '../validation.js';
 

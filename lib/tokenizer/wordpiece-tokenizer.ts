@@ -13,7 +13,6 @@ import {
   assertPositiveInteger,
   assertString,
   assertStringArray,
-  expectationMessage,
   fieldError,
 } from '../validation.js';
 import { type TokenizerSpec, loadTokenizerSpec, specialTokensOf, vocabFromInput } from './vocab-loading.js';

@@ -23,7 +23,7 @@
  * compares Python string lengths.
  */
 
-import { checkInteger, expectationMessage, fieldError } from '../../validation.js';
+import { checkInteger, fieldError } from '../../validation.js';
 import { decodeWordPieces } from '../../tokenizer/decoder.js';
 
 export const AGGREGATION_STRATEGIES = ['none', 'simple', 'first', 'average', 'max'] as const;

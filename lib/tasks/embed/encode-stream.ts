@@ -2,7 +2,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Embeddings } from '../../embeddings.js';
 import { inSourceOrder } from '../../in-source-order.js';
-import { checkPlainObject, expectationMessage, fieldError } from '../../validation.js';
+import { checkPlainObject, fieldError } from '../../validation.js';
 import type { EncodeOptions } from './options.js';
 
 export async function* encodeStream(

@@ -5,7 +5,7 @@
  */
 import type { TokenizedSentence } from '../../engine/batch-scheduler.js';
 import type { BertModelConfig } from '../../model/bert-config.js';
-import { checkInteger, checkPlainObject, expectationMessage, fieldError } from '../../validation.js';
+import { checkInteger, checkPlainObject, fieldError } from '../../validation.js';
 import { MaskedLmHead, maskedLmRow } from '../shared/masked-lm-head.js';
 import type { TaskContext } from '../shared/task-context.js';
 import { readTaskOptions } from '../shared/task-options.js';

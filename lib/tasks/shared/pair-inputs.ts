@@ -4,7 +4,7 @@
  */
 import type { Encoding, WordPieceTokenizer } from '../../tokenizer/index.js';
 import { inputTooLong } from './input-too-long.js';
-import { expectationMessage, fieldError } from '../../validation.js';
+import { fieldError } from '../../validation.js';
 
 /** A text, or a [textA, textB] pair. */
 export type ClassifyInput = string | [string, string];

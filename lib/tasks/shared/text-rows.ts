@@ -1,6 +1,6 @@
 /** A text (or a pre-split token list) as the model sees it: tokenized, cut to maxSeqLen, with [CLS]/[SEP] as the options say. */
 import type { Encoding, EncodingWithOffsets } from '../../tokenizer/index.js';
-import { expectationMessage, fieldError } from '../../validation.js';
+import { fieldError } from '../../validation.js';
 import { inputTooLong } from './input-too-long.js';
 import type { TaskContext } from './task-context.js';
 

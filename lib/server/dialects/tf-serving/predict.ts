@@ -14,7 +14,7 @@
  * 0 for padding. Errors are TF Serving's (dialect.ts).
  */
 import type { Encoder } from '../../../encoder.js';
-import { checkInteger, expectationMessage, fieldError } from '../../../validation.js';
+import { checkInteger, fieldError } from '../../../validation.js';
 import { HttpError, httpError } from '../../http-error.js';
 import { bodyObject } from '../../request-validation.js';
 import { checkQueueLimit } from '../../queue-limit.js';
