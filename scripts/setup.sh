@@ -44,9 +44,8 @@ fi
 # the find-links folders is installed as a file (a plain `torch` would resolve to the much larger CUDA build).
 # (bert_embed: the Python client of clients/python, installed last by setup_venv)
 venv_modules=(torch transformers sentence_transformers onnxruntime safetensors numpy onnx tensorflow ray.data bert_embed)
-pip_setting() { # $1: environment variable, $2: pip config key; the variable wins, as in pip
-  if [ -n "${!1:-}" ]; then echo "${!1}"; else .venv/bin/python -m pip config get "$2" 2>/dev/null || true; fi
-}
+# shellcheck source=scripts/pip-index.sh
+source scripts/pip-index.sh
 setup_venv() {
   local py=.venv/bin/python
   local import_all="import $(IFS=,; echo "${venv_modules[*]}"); print('torch', torch.__version__, 'transformers', transformers.__version__)"
@@ -59,37 +58,26 @@ setup_venv() {
     echo "setup: creating .venv with /usr/bin/python3"
     /usr/bin/python3 -m venv --clear .venv
   fi
-  local index extra links url link wheel tag
-  index=$(pip_setting PIP_INDEX_URL global.index-url)
-  read -r -a extra <<<"$(pip_setting PIP_EXTRA_INDEX_URL global.extra-index-url)"
-  read -r -a links <<<"$(pip_setting PIP_FIND_LINKS global.find-links)"
-  local args=(install --quiet --disable-pip-version-check)
-  if [ -z "$index" ] && [ ${#extra[@]} -gt 0 ]; then
-    args+=(--index-url "${extra[0]}")
-    extra=("${extra[@]:1}")
-    index=set
-  fi
-  for url in "${extra[@]}"; do args+=(--extra-index-url "$url"); done
+  local args links link wheel tag index
+  pip_index_args "$py"
+  args=(install --quiet --disable-pip-version-check "${PIP_INDEX_ARGS[@]}")
+  links=("${PIP_FIND_LINKS_DIRS[@]}")
+  index=$PIP_HAS_INDEX
   local torch=(torch)
   tag=$("$py" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
   for link in "${links[@]}"; do
-    args+=(--find-links "$link")
-    link=${link#file://}
-    [ -d "$link" ] || continue
     wheel=$(ls "$link"/torch-*+cpu-"$tag"-"$tag"-*linux*_"$(uname -m)".whl 2>/dev/null | sort -V | tail -n 1 || true)
     if [ -n "$wheel" ]; then torch=("$wheel"); fi
   done
   # No local CPU wheel and no index of our own (plain pypi.org, whose torch is the CUDA build): PyTorch's CPU index.
   if [ "${torch[0]}" = torch ] && [ -z "$index" ]; then torch+=(--index-url https://download.pytorch.org/whl/cpu); fi
   echo "setup: installing ${torch[0]##*/} transformers sentence-transformers onnxruntime safetensors numpy onnx tensorflow-cpu ray[data] into .venv"
-  # (pip 23 warns once per package missing from a file:// index: drop that noise)
-  local noise='is ignored: it is neither a file nor a directory'
-  "$py" -m pip "${args[@]}" "${torch[@]}" 2> >(grep -v "$noise" >&2)
-  "$py" -m pip "${args[@]}" transformers sentence-transformers onnxruntime safetensors numpy onnx tensorflow-cpu 'ray[data]' 2> >(grep -v "$noise" >&2)
+  "$py" -m pip "${args[@]}" "${torch[@]}" 2> >(grep -v "$PIP_INDEX_NOISE" >&2)
+  "$py" -m pip "${args[@]}" transformers sentence-transformers onnxruntime safetensors numpy onnx tensorflow-cpu 'ray[data]' 2> >(grep -v "$PIP_INDEX_NOISE" >&2)
   # The Python client (clients/python, bert-as-service's BertClient for our server), editable: test/clients/ runs
   # this checkout's code as pip installed it. Its build backend (setuptools) comes from the same index.
   echo "setup: installing clients/python (bert-embed-client) into .venv, editable"
-  "$py" -m pip "${args[@]}" --editable clients/python 2> >(grep -v "$noise" >&2)
+  "$py" -m pip "${args[@]}" --editable clients/python 2> >(grep -v "$PIP_INDEX_NOISE" >&2)
   versions=$("$py" -c "$import_all")
   echo "setup: .venv ready ($versions)"
 }

@@ -1,89 +1,99 @@
-# Finds libtorch in this order:
-#   1. LIBTORCH_DIR or Torch_DIR (CMake variable or environment variable);
-#   2. the CMake prefix of an installed python `torch` package (how GPU machines have it);
+# Finds libtorch in the order scripts/libtorch-locator.cjs defines (the runtime loader uses the same):
+#   1. LIBTORCH_DIR (CMake variable or environment variable) or Torch_DIR (environment variable);
+#   2. the python torch package python3 finds (how GPU machines have it);
 #   3. the system (Debian's libtorch-dev).
-# Sets TORCH_LIBRARIES, TORCH_CXX_FLAGS_LIST, LIBTORCH_LIBRARY_DIR and BERT_EMBED_WITH_CUDA.
+# Sets TORCH_LIBRARIES, TORCH_CXX_FLAGS_LIST, LIBTORCH_LIBRARY_DIR, LIBTORCH_KEY, LIBTORCH_VERSION,
+# LIBTORCH_IS_SYSTEM (a distribution's libtorch), LIBTORCH_CXX_STANDARD and BERT_EMBED_WITH_CUDA.
 
-set(_libtorch_hint "")
-foreach(_var LIBTORCH_DIR Torch_DIR)
-  if(DEFINED ${_var} AND NOT "${${_var}}" STREQUAL "" AND NOT "${${_var}}" MATCHES "NOTFOUND")
-    set(_libtorch_hint "${${_var}}")
-  elseif(DEFINED ENV{${_var}} AND NOT "$ENV{${_var}}" STREQUAL "")
-    set(_libtorch_hint "$ENV{${_var}}")
+# (LIBTORCH_DIR as a CMake variable too; the environment's LIBTORCH_DIR or Torch_DIR the locator reads.
+# Not a cached Torch_DIR: that is this file's own answer from an earlier configure.)
+set(_locator_env "")
+if(DEFINED LIBTORCH_DIR AND NOT "${LIBTORCH_DIR}" STREQUAL "")
+  set(_locator_env "LIBTORCH_DIR=${LIBTORCH_DIR}")
+endif()
+execute_process(
+  COMMAND ${CMAKE_COMMAND} -E env ${_locator_env} node ${CMAKE_SOURCE_DIR}/scripts/libtorch-locator.cjs
+  OUTPUT_VARIABLE _libtorch_json
+  OUTPUT_STRIP_TRAILING_WHITESPACE
+  RESULT_VARIABLE _locator_status)
+if(NOT _locator_status EQUAL 0)
+  message(FATAL_ERROR
+    "bert-embed-native: libtorch was not found (${_libtorch_json}).\n"
+    "  On Debian/Ubuntu: sudo apt-get install libtorch-dev libopenblas0-pthread   (or run: npm run setup)\n"
+    "  Elsewhere: set LIBTORCH_DIR to an unpacked libtorch (the folder holding share/cmake/Torch) or a torch\n"
+    "  package folder, or install the python torch package so that python3 finds it.")
+endif()
+string(JSON LIBTORCH_SOURCE GET "${_libtorch_json}" source)
+string(JSON LIBTORCH_ROOT GET "${_libtorch_json}" root)
+string(JSON _cmake_prefix GET "${_libtorch_json}" cmakePrefix)
+string(JSON LIBTORCH_LIBRARY_DIR GET "${_libtorch_json}" libraryDir)
+string(JSON LIBTORCH_VERSION GET "${_libtorch_json}" version)
+string(JSON LIBTORCH_KEY GET "${_libtorch_json}" key)
+string(JSON LIBTORCH_IS_SYSTEM GET "${_libtorch_json}" system)
+string(JSON _cuda_type TYPE "${_libtorch_json}" cuda)
+string(JSON _cuda_include GET "${_libtorch_json}" cudaIncludeDir)
+message(STATUS "libtorch: ${LIBTORCH_VERSION} (${LIBTORCH_KEY}) from ${LIBTORCH_SOURCE}: ${LIBTORCH_ROOT}")
+
+set(BERT_EMBED_WITH_CUDA OFF)
+if(_cuda_type STREQUAL "NULL")
+  # A CPU libtorch: torch's own CMake config. TorchConfig looks for c10 in the default paths before its
+  # own; where Debian's libtorch-dev is installed too, a pip torch would be linked against Debian's libc10
+  # and abort at load. Pin every library to the libtorch chosen above.
+  # (Every cached answer is dropped first: a build folder may be configured again for another libtorch.)
+  foreach(_library c10 torch torch_cpu C10)
+    string(TOLOWER ${_library} _name)
+    unset(${_library}_LIBRARY CACHE)
+    find_library(${_library}_LIBRARY ${_name} PATHS "${LIBTORCH_LIBRARY_DIR}" NO_DEFAULT_PATH)
+  endforeach()
+  set(Torch_DIR "${_cmake_prefix}/Torch" CACHE PATH "the libtorch scripts/libtorch-locator.cjs chose" FORCE)
+  find_package(Torch REQUIRED)
+  separate_arguments(TORCH_CXX_FLAGS_LIST UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+else()
+  # A CUDA libtorch: torch's CMake config demands a CUDA toolkit (nvcc), which this addon does not need: it
+  # has no CUDA kernels of its own. It needs torch's headers, the CUDA runtime's headers and torch's
+  # libraries, linked directly.
+  set(BERT_EMBED_WITH_CUDA ON)
+  if(_cuda_include STREQUAL "" OR _cuda_include STREQUAL "NOTFOUND")
+    message(FATAL_ERROR "bert-embed-native: the CUDA libtorch at ${LIBTORCH_ROOT} needs the CUDA runtime's headers "
+      "(cuda_runtime_api.h): install the nvidia-cuda-runtime and nvidia-cuda-crt wheels beside torch, or set CUDA_HOME to a CUDA toolkit.")
   endif()
-  if(_libtorch_hint)
+  set(TORCH_LIBRARIES "")
+  foreach(_library torch torch_cpu c10 torch_cuda c10_cuda)
+    unset(_torch_${_library} CACHE)
+    find_library(_torch_${_library} ${_library} PATHS "${LIBTORCH_LIBRARY_DIR}" NO_DEFAULT_PATH REQUIRED)
+    list(APPEND TORCH_LIBRARIES "${_torch_${_library}}")
+  endforeach()
+  # torch_cuda registers the CUDA kernels when loaded; nothing of ours calls into it directly.
+  list(APPEND TORCH_LIBRARIES "-Wl,--no-as-needed" "${_torch_torch_cuda}" "-Wl,--as-needed")
+  set(TORCH_INCLUDE_DIRS "${LIBTORCH_ROOT}/include" "${LIBTORCH_ROOT}/include/torch/csrc/api/include" "${_cuda_include}")
+  include_directories(SYSTEM ${TORCH_INCLUDE_DIRS})
+  # The C++ ABI flag torch was built with (older 2.x releases set _GLIBCXX_USE_CXX11_ABI=0).
+  file(STRINGS "${_cmake_prefix}/Torch/TorchConfig.cmake" _flags_line REGEX "set\\(TORCH_CXX_FLAGS \"")
+  string(REGEX MATCH "\"([^\"]*)\"" _ "${_flags_line}")
+  separate_arguments(TORCH_CXX_FLAGS_LIST UNIX_COMMAND "${CMAKE_MATCH_1}")
+endif()
+
+set(LIBTORCH_CXX_STANDARD 17)
+foreach(_include_dir ${TORCH_INCLUDE_DIRS})
+  if(EXISTS "${_include_dir}/ATen/ATen.h")
+    file(STRINGS "${_include_dir}/ATen/ATen.h" _standard_line REGEX "C\\+\\+[0-9]+ or later")
+    if(_standard_line MATCHES "C\\+\\+([0-9]+) or later" AND CMAKE_MATCH_1 GREATER LIBTORCH_CXX_STANDARD)
+      set(LIBTORCH_CXX_STANDARD ${CMAKE_MATCH_1})
+    endif()
     break()
   endif()
 endforeach()
 
-if(_libtorch_hint)
-  message(STATUS "libtorch: using ${_libtorch_hint} (from LIBTORCH_DIR/Torch_DIR)")
-  list(PREPEND CMAKE_PREFIX_PATH "${_libtorch_hint}")
-else()
-  foreach(_python python3 /usr/bin/python3)
-    execute_process(
-      COMMAND ${_python} -c "import torch.utils; print(torch.utils.cmake_prefix_path)"
-      OUTPUT_VARIABLE _python_torch_prefix
-      OUTPUT_STRIP_TRAILING_WHITESPACE
-      ERROR_QUIET
-      RESULT_VARIABLE _python_status)
-    if(_python_status EQUAL 0 AND EXISTS "${_python_torch_prefix}/Torch/TorchConfig.cmake")
-      message(STATUS "libtorch: using python torch at ${_python_torch_prefix}")
-      list(PREPEND CMAKE_PREFIX_PATH "${_python_torch_prefix}")
-      break()
-    endif()
-  endforeach()
-endif()
-
-# TorchConfig looks for c10 in the default paths before its own: where Debian's libtorch-dev is
-# installed too, a pip torch would be linked against Debian's libc10 and abort at load. Pin it to
-# the libtorch chosen above (LIBTORCH_DIR may be the libtorch folder or its share/cmake).
-foreach(_prefix ${_libtorch_hint} ${_python_torch_prefix})
-  foreach(_library c10 torch torch_cpu c10_cuda torch_cuda)
-    find_library(${_library}_LIBRARY ${_library} PATHS "${_prefix}/lib" "${_prefix}/../../lib" NO_DEFAULT_PATH)
-  endforeach()
-  find_library(C10_LIBRARY c10 PATHS "${_prefix}/lib" "${_prefix}/../../lib" NO_DEFAULT_PATH)
-endforeach()
-
-find_package(Torch QUIET)
-if(NOT Torch_FOUND)
-  message(FATAL_ERROR
-    "bert-embed-native: libtorch was not found.\n"
-    "  On Debian/Ubuntu: sudo apt-get install libtorch-dev libopenblas0-pthread   (or run: npm run setup)\n"
-    "  Elsewhere: set LIBTORCH_DIR to an unpacked libtorch (the folder holding share/cmake/Torch),\n"
-    "  or install the python torch package so that `python3 -c 'import torch'` works.")
-endif()
-
 # Never two libtorch installs in one addon: every library must come from the chosen one.
-get_filename_component(_torch_prefix_real "${TORCH_INSTALL_PREFIX}" REALPATH)
-set(_torch_library_files ${TORCH_LIBRARIES})
-foreach(_library c10 torch torch_cpu c10_cuda torch_cuda C10)
-  list(APPEND _torch_library_files ${${_library}_LIBRARY})
-  if(TARGET ${_library})
-    get_target_property(_location ${_library} IMPORTED_LOCATION)
-    list(APPEND _torch_library_files ${_location})
-  endif()
-endforeach()
-foreach(_entry ${_torch_library_files})
-  if(IS_ABSOLUTE "${_entry}" AND EXISTS "${_entry}")
-    get_filename_component(_entry_real "${_entry}" REALPATH)
-    string(FIND "${_entry_real}" "${_torch_prefix_real}/" _at)
-    if(NOT _at EQUAL 0)
-      message(FATAL_ERROR "bert-embed-native: ${_entry} is not part of the libtorch at ${TORCH_INSTALL_PREFIX}: "
+get_filename_component(_library_dir_real "${LIBTORCH_LIBRARY_DIR}" REALPATH)
+foreach(_entry ${TORCH_LIBRARIES})
+  if(IS_ABSOLUTE "${_entry}" AND EXISTS "${_entry}" AND "${_entry}" MATCHES "/lib(c10|torch)[^/]*\\.so")
+    get_filename_component(_entry_dir "${_entry}" DIRECTORY)
+    get_filename_component(_entry_dir_real "${_entry_dir}" REALPATH)
+    if(NOT _entry_dir_real STREQUAL _library_dir_real)
+      message(FATAL_ERROR "bert-embed-native: ${_entry} is not part of the libtorch at ${LIBTORCH_LIBRARY_DIR}: "
         "two libtorch installs would be loaded into one process. Set LIBTORCH_DIR to one install.")
     endif()
   endif()
 endforeach()
-
-separate_arguments(TORCH_CXX_FLAGS_LIST UNIX_COMMAND "${TORCH_CXX_FLAGS}")
-find_library(_c10_library c10 PATHS "${TORCH_INSTALL_PREFIX}/lib" NO_DEFAULT_PATH)
-if(NOT _c10_library)
-  find_library(_c10_library c10)
-endif()
-get_filename_component(LIBTORCH_LIBRARY_DIR "${_c10_library}" DIRECTORY)
-
-set(BERT_EMBED_WITH_CUDA OFF)
-if(TARGET torch_cuda OR CAFFE2_USE_CUDA)
-  set(BERT_EMBED_WITH_CUDA ON)
-endif()
-message(STATUS "libtorch: ${Torch_DIR} (libraries in ${LIBTORCH_LIBRARY_DIR}, CUDA ${BERT_EMBED_WITH_CUDA})")
+message(STATUS "libtorch: libraries in ${LIBTORCH_LIBRARY_DIR}, CUDA ${BERT_EMBED_WITH_CUDA}")

@@ -9,7 +9,13 @@
 
 namespace bert_embed {
 
+// Whether the libtorch is a CUDA build. Not at::hasCUDA(): torch 2.x answers that by counting devices,
+// so a CUDA libtorch on a machine without a GPU would read as a CPU-only one.
+#ifdef BERT_EMBED_WITH_CUDA
+bool cudaCompiled() { return true; }
+#else
 bool cudaCompiled() { return at::hasCUDA(); }
+#endif
 
 int64_t cudaDeviceCount() { return cudaCompiled() ? static_cast<int64_t>(torch::cuda::device_count()) : 0; }
 
