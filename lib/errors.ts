@@ -22,8 +22,9 @@ export const ERROR_CODES = {
   ERR_MODEL_LOAD: { status: null, meaning: 'a model file exists but cannot be read: a directory where a file belongs, a symbolic-link loop, no permission' },
   ERR_UNSAFE_FORMAT: { status: null, meaning: 'the weights are a Python pickle (pytorch_model.bin), which is refused: convert it to safetensors' },
   // The platform.
-  ERR_ADDON_MISSING: { status: null, meaning: 'the native addon is not built for this platform' },
-  ERR_LIBTORCH_MISSING: { status: null, meaning: 'the native addon cannot load libtorch' },
+  ERR_ADDON_MISSING: { status: null, meaning: 'the native addon is not built for this platform, or cannot be loaded' },
+  ERR_LIBTORCH_MISSING: { status: null, meaning: 'no libtorch was found (LIBTORCH_DIR, the torch python3 finds, the system\'s), or its libraries cannot be loaded' },
+  ERR_LIBTORCH_MISMATCH: { status: null, meaning: 'the addons at hand are built for other libtorch versions than the one found (the message names both), or two libtorch installs would share one process' },
   ERR_CUDA_UNAVAILABLE: { status: null, meaning: 'a CUDA device was asked for but this libtorch or machine has none' },
   ERR_UNSUPPORTED: { status: null, meaning: 'the model cannot do what was asked (int8 or export of a traced TorchScript model, no quantized engine)' },
   // Encoding, locally or over HTTP.
