@@ -60,9 +60,11 @@ const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 2 : 0
 const kib = (bytes) => `${Math.round(bytes / 1024)} KiB`;
 const log = (line) => console.error(`[install bench] ${line}`);
 
+class BenchFailure extends Error {}
+
+/** Stops the run (main's finally still removes the temporary folder). */
 function fail(message) {
-  console.error(`bench/install.mjs: ${message}`);
-  process.exit(1);
+  throw new BenchFailure(message);
 }
 
 /** The machine: CPU family and model, and the ISA flags that choose libtorch's and oneDNN's kernels. */
@@ -247,6 +249,11 @@ function writeSection(body) {
   log(`wrote the section into BENCHMARKS.md (${begin})`);
 }
 
-const section = report(await main());
-console.log(section);
-if (!args['print-only']) writeSection(section);
+try {
+  const section = report(await main());
+  console.log(section);
+  if (!args['print-only']) writeSection(section);
+} catch (error) {
+  console.error(`bench/install.mjs: ${error instanceof BenchFailure ? error.message : error.stack}`);
+  process.exitCode = 1;
+}
