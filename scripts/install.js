@@ -8,10 +8,19 @@ const { spawnSync } = require('node:child_process');
 const { locateLibtorch, packageAddons } = require('./libtorch-locator.cjs');
 
 const root = path.resolve(__dirname, '..');
+// npm runs this hook in the package's folder: a relative LIBTORCH_DIR means the user's folder, as at run time.
+for (const name of ['LIBTORCH_DIR', 'Torch_DIR']) {
+  const value = process.env[name];
+  if (value && !path.isAbsolute(value)) process.env[name] = path.resolve(process.env.INIT_CWD || process.cwd(), value);
+}
+// The prebuilt addons need glibc 2.34 (GLIBC_2.34 symbols) and libstdc++ from GCC 12 (GLIBCXX_3.4.30).
+const PREBUILT_GLIBC = '2.34';
 const fromSource = /^(1|true)$/i.test(process.env.BERT_EMBED_BUILD_FROM_SOURCE || process.env.npm_config_build_from_source || '');
 
 function why() {
   if (fromSource) return 'BERT_EMBED_BUILD_FROM_SOURCE is set';
+  const glibc = process.report?.getReport().header.glibcVersionRuntime;
+  if (glibc && compareVersions(glibc, PREBUILT_GLIBC) < 0) return `this glibc is ${glibc}; the prebuilt addons need ${PREBUILT_GLIBC}`;
   const libtorch = locateLibtorch();
   if (!libtorch) return 'no libtorch was found (LIBTORCH_DIR is unset, python3 finds no torch, the system has none)';
   if (libtorch.unusable) return `LIBTORCH_DIR=${libtorch.root} holds no libtorch`;
@@ -24,6 +33,12 @@ function why() {
   }
   const have = addons.length > 0 ? addons.map((candidate) => candidate.key).join(', ') : 'none';
   return `no addon here is built for ${found} (addons: ${have})`;
+}
+
+function compareVersions(a, b) {
+  const [x, y] = [a, b].map((version) => version.split('.').map(Number));
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] || 0) !== (y[i] || 0)) return (x[i] || 0) - (y[i] || 0);
+  return 0;
 }
 
 const reason = why();
