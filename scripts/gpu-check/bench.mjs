@@ -31,6 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { sentenceTransformersDirOf } from '../../bench/peer-engines.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: args } = parseArgs({
@@ -203,7 +204,7 @@ save();
 if (args['skip-peer']) {
   result.peer = { skipped: '--skip-peer' };
 } else {
-  const stDir = sentenceTransformersDir(checkpoint);
+  const stDir = sentenceTransformersDirOf(checkpoint, MAX_SEQ_LEN);
   const peerDtypes = DTYPES.filter((d) => onCuda || d !== 'float16');
   const t = performance.now();
   const r = spawnSync(
@@ -318,31 +319,3 @@ console.log(`\n${result.sentences} STS-B sentences, bert-base shape, ${DEVICE}, 
 for (const row of rows) console.log(row.map((c, i) => String(c).padEnd([26, 10, 24, 10][i])).join(' '));
 console.log(result.ok ? 'bench: every check passed' : `bench: ${result.failures.length} check(s) failed:\n  ${result.failures.join('\n  ')}`);
 process.exit(result.ok ? 0 : 1);
-
-/** `${checkpoint}-st`: the checkpoint as a sentence-transformers directory (Transformer → mean Pooling → Normalize). */
-function sentenceTransformersDir(dir) {
-  const stDir = `${dir}-st`;
-  fs.mkdirSync(path.join(stDir, '1_Pooling'), { recursive: true });
-  fs.mkdirSync(path.join(stDir, '2_Normalize'), { recursive: true });
-  for (const name of ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
-    const link = path.join(stDir, name);
-    fs.rmSync(link, { force: true });
-    if (fs.existsSync(path.join(dir, name))) fs.symlinkSync(path.resolve(dir, name), link);
-  }
-  const json = (name, value) => fs.writeFileSync(path.join(stDir, name), `${JSON.stringify(value, null, 2)}\n`);
-  json('modules.json', [
-    { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
-    { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
-    { idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' },
-  ]);
-  json('sentence_bert_config.json', { max_seq_length: MAX_SEQ_LEN, do_lower_case: false });
-  json(path.join('1_Pooling', 'config.json'), {
-    word_embedding_dimension: config.hidden_size,
-    pooling_mode_cls_token: false,
-    pooling_mode_mean_tokens: true,
-    pooling_mode_max_tokens: false,
-    pooling_mode_mean_sqrt_len_tokens: false,
-  });
-  json('config_sentence_transformers.json', { similarity_fn_name: 'cosine' });
-  return stDir;
-}
