@@ -95,6 +95,10 @@ describe('info and export', () => {
     expect(info.defaults).toMatchObject({ pooling: 'REDUCE_MEAN', layers: [-2], maxSeqLen: 25 });
     expect(info.weights.parameters).toBeGreaterThan(4_000_000);
     expect(info.devices).toHaveProperty('cudaCompiled');
+    // the addon file this process loaded, for the libtorch version it runs
+    expect(fs.existsSync(info.addon.file as string)).toBe(true);
+    const [major, minor] = (info.devices.libtorch as string).split('.');
+    expect(info.addon.key).toMatch(new RegExp(`^torch-${major}\\.${minor}-(cpu|cu\\d+)$`));
 
     const exported = path.join(work, 'exported');
     const result = await runCli(['export', MODEL, exported]);

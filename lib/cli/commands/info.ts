@@ -79,6 +79,13 @@ export function infoCommand(): Command {
         tokenizer: { vocabSize: tokenizer.vocabSize, ...tokenizer.config },
         defaults: { pooling: options.pooling, layers: options.layers, maxSeqLen: options.maxSeqLen, normalize: options.normalize },
         devices: { libtorch: torch.version, cudaCompiled: torch.cudaCompiled, cudaDevices: torch.cudaDeviceCount },
+        // which addon file and which libtorch's libraries this process loaded (README, "Install")
+        addon: {
+          file: torch.addon.file,
+          key: torch.addon.key ?? 'unknown',
+          prebuilt: torch.addon.prebuilt,
+          ...(torch.libtorch ? { libtorch: `${torch.libtorch.version} from ${torch.libtorch.source} at ${torch.libtorch.libraryDir}` } : {}),
+        },
       };
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
