@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Encoder, type EncoderOptions } from '../../lib/index.js';
+import { Encoder, libtorchInfo, type EncoderOptions } from '../../lib/index.js';
 import { SERVE_FLAGS } from '../../lib/cli/serve-flag-declarations.js';
 import { ENCODER_OPTIONS } from '../../lib/option-declarations.js';
 import { checkpointDir } from '../helpers/checkpoints.js';
@@ -89,10 +89,16 @@ describe("bert-as-service's spellings and values", () => {
 
   it('--device-map takes GPU numbers (0 is cuda:0)', async () => {
     // Variadic like bert-as-service's -device_map 0 1: the input file goes first (or after --).
-    const result = await runCli(['encode', input, '-m', MODEL, '--device-map', '0']);
-    expect(result.code).toBe(1);
-    // Without CUDA the native layer names the device it was given: the number became cuda:0.
-    expect(result.stderr).toMatch(/device 'cuda:0' was requested, but/);
+    const result = await runCli(['encode', input, '-m', MODEL, '-q', '--device-map', '0']);
+    if (libtorchInfo().cudaDeviceCount > 0) {
+      // On a GPU the number became cuda:0, whose vectors are the CPU's within float32 rounding.
+      expect(result.code, result.stderr.toString()).toBe(0);
+      expectVectorsClose(vectorsOf(result.stdout).flatMap((v) => [...v]), (await encodeInProcess({})).flatMap((v) => [...v]), 96, 1e-4);
+    } else {
+      expect(result.code).toBe(1);
+      // Without CUDA the native layer names the device it was given: the number became cuda:0.
+      expect(result.stderr).toMatch(/device 'cuda:0' was requested, but/);
+    }
   });
 
   it('--max-seq-len NONE is null: nothing cut before max_position_embeddings', async () => {
