@@ -31,7 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { sentenceTransformersDirOf } from '../../bench/peer-engines.mjs';
+import { compareVectors, percentile, readVectors, sentenceTransformersDirOf } from '../../bench/peer-engines.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: args } = parseArgs({
@@ -67,37 +67,12 @@ const fail = (what) => {
 };
 const log = (line) => console.error(`[gpu-bench] ${line}`);
 
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 const median = (values) => percentile(values, 50);
 const round = (x, digits = 1) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : x);
 
-/** Worst cosine over the rows and the largest |difference| of an element, between two sets of `dim`-wide rows. */
-function compareRows(a, b, dim) {
-  if (a.length !== b.length) throw new Error(`${a.length / dim} rows against ${b.length / dim}`);
-  let worstCosine = 1;
-  let maxAbsDiff = 0;
-  for (let row = 0; row < a.length / dim; row++) {
-    let dot = 0;
-    let na = 0;
-    let nb = 0;
-    for (let i = row * dim; i < (row + 1) * dim; i++) {
-      dot += a[i] * b[i];
-      na += a[i] * a[i];
-      nb += b[i] * b[i];
-      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[i] - b[i]));
-    }
-    const cosine = dot / Math.sqrt(na * nb);
-    worstCosine = Number.isNaN(cosine) ? NaN : Math.min(worstCosine, cosine);
-  }
-  return { worstCosine, maxAbsDiff };
-}
-
 /** Compares two sets of rows against a floor; an informational check is reported but fails nothing. */
 function check(name, a, b, dim, floor, { informational = false } = {}) {
-  const compared = compareRows(a, b, dim);
+  const compared = compareVectors(a, b, dim);
   const ok = compared.worstCosine >= floor.worstCosine && (floor.maxAbsDiff === undefined || compared.maxAbsDiff <= floor.maxAbsDiff);
   result.checks[name] = { worstCosine: compared.worstCosine, maxAbsDiff: compared.maxAbsDiff, floor, ok, ...(informational && { informational }) };
   if (!ok && !informational) fail(`${name}: worst cosine ${compared.worstCosine}, max |diff| ${compared.maxAbsDiff} (floor ${JSON.stringify(floor)})`);
@@ -235,8 +210,7 @@ if (args['skip-peer']) {
         p90Ms: round(percentile(e.latenciesMs, 90), 2),
       };
       const vectorsFile = path.join(work, `st-${dtype}.f32`);
-      const bytes = fs.readFileSync(vectorsFile);
-      const theirs = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+      const theirs = readVectors(vectorsFile);
       if (oursVectors[dtype]) {
         // float32 must be the same work; two reduced-precision runs are only reported side by side (each is
         // held to its floor against float32 above, not to the other's rounding).
