@@ -5,7 +5,7 @@
 'use strict';
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { locateLibtorch, packageAddons } = require('./libtorch-locator.cjs');
+const { chooseAddon } = require('./libtorch-locator.cjs');
 
 const root = path.resolve(__dirname, '..');
 // npm runs this hook in the package's folder: a relative LIBTORCH_DIR means the user's folder, as at run time.
@@ -21,11 +21,9 @@ function why() {
   if (fromSource) return 'BERT_EMBED_BUILD_FROM_SOURCE is set';
   const glibc = process.report?.getReport().header.glibcVersionRuntime;
   if (glibc && compareVersions(glibc, PREBUILT_GLIBC) < 0) return `this glibc is ${glibc}; the prebuilt addons need ${PREBUILT_GLIBC}`;
-  const libtorch = locateLibtorch();
+  const { libtorch, addons, addon } = chooseAddon(root);
   if (!libtorch) return 'no libtorch was found (LIBTORCH_DIR is unset, python3 finds no torch, the system has none)';
   if (libtorch.unusable) return `LIBTORCH_DIR=${libtorch.root} holds no libtorch`;
-  const addons = packageAddons(root);
-  const addon = addons.find((candidate) => candidate.key === libtorch.key);
   const found = `torch ${libtorch.version} (${libtorch.key}) from ${libtorch.source} at ${libtorch.libraryDir}`;
   if (addon) {
     console.log(`bert-embed-native: using ${path.relative(root, addon.file)} for ${found}`);

@@ -190,7 +190,18 @@ function packageAddons(packageRoot) {
   return addons.filter((addon) => fs.existsSync(addon.preload));
 }
 
-module.exports = { locateLibtorch, libtorchKey, packageAddons, builtAgainst, ADDON_NAME, PRELOAD_FILE };
+/**
+ * The libtorch found and the package's addon built for it: { libtorch, addons, addon }. `libtorch` is undefined
+ * when there is none (or `unusable` when LIBTORCH_DIR names no libtorch); `addon` when none matches its key.
+ */
+function chooseAddon(packageRoot, env = process.env) {
+  const libtorch = locateLibtorch(env);
+  const addons = packageAddons(packageRoot);
+  const addon = libtorch && !libtorch.unusable ? addons.find((candidate) => candidate.key === libtorch.key) : undefined;
+  return { libtorch, addons, addon };
+}
+
+module.exports = { locateLibtorch, chooseAddon, builtAgainst, PRELOAD_FILE };
 
 if (require.main === module) {
   const found = locateLibtorch();

@@ -28,8 +28,7 @@ interface PackageAddon {
 }
 
 interface Locator {
-  locateLibtorch(env?: NodeJS.ProcessEnv): LocatedLibtorch | undefined;
-  packageAddons(packageRoot: string): PackageAddon[];
+  chooseAddon(packageRoot: string, env: NodeJS.ProcessEnv): { libtorch: LocatedLibtorch | undefined; addons: PackageAddon[]; addon: PackageAddon | undefined };
   builtAgainst(addonFile: string): { key: string; version: string; libraryDir: string } | undefined;
   PRELOAD_FILE: string;
 }
@@ -116,11 +115,35 @@ function requireAddon<T>(file: string): T {
   return binding;
 }
 
+/** A failure of the dynamic loader itself (a missing or incompatible library), in the package's codes. */
+function explainLoadFailure(error: unknown): BertEmbedError {
+  if (error instanceof BertEmbedError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  if (/lib(torch|c10)[^ ]*\.so/.test(detail)) {
+    return new BertEmbedError(
+      `bert-embed-native cannot load libtorch (${detail}). On Debian/Ubuntu install it with ` +
+        '`sudo apt-get install libtorch-dev libopenblas0-pthread` (or run `npm run setup` in the package); ' +
+        `for another libtorch, set LIBTORCH_DIR to it. ${BUILD_FROM_SOURCE}.`,
+      'ERR_LIBTORCH_MISSING',
+      { cause: error },
+    );
+  }
+  return new BertEmbedError(`bert-embed-native's native addon cannot be loaded (${detail}). ${BUILD_FROM_SOURCE}.`, 'ERR_ADDON_MISSING', { cause: error });
+}
+
 /**
  * BERT_EMBED_ADDON names one addon file outright; otherwise the addon is the one built for the libtorch
- * found (a build from source in build/Release first, then a prebuilt one).
+ * found (a build from source in build/Release first, then a prebuilt one). Every failure is coded.
  */
 export function loadAddon<T>(env: NodeJS.ProcessEnv): { binding: T; loaded: LoadedAddon } {
+  try {
+    return loadChosenAddon<T>(env);
+  } catch (error) {
+    throw explainLoadFailure(error);
+  }
+}
+
+function loadChosenAddon<T>(env: NodeJS.ProcessEnv): { binding: T; loaded: LoadedAddon } {
   const explicit = env.BERT_EMBED_ADDON;
   if (explicit) {
     const file = path.resolve(explicit);
@@ -130,10 +153,8 @@ export function loadAddon<T>(env: NodeJS.ProcessEnv): { binding: T; loaded: Load
     const libtorch = built ? { source: 'BERT_EMBED_ADDON' as const, libraryDir: built.libraryDir, version: built.version, key: built.key } : null;
     return { binding: requireAddon<T>(file), loaded: { file, key: built?.key ?? null, prebuilt: false, libtorch } };
   }
-  const libtorch = locator.locateLibtorch(env);
+  const { libtorch, addons, addon } = locator.chooseAddon(packageRoot, env);
   if (!libtorch || libtorch.unusable) throw libtorchMissing(libtorch);
-  const addons = locator.packageAddons(packageRoot);
-  const addon = addons.find((candidate) => candidate.key === libtorch.key);
   if (!addon) throw addons.length > 0 ? libtorchMismatch(libtorch, addons) : addonMissing(libtorch);
   preloadLibtorch(addon.preload, libtorch.libraryDir);
   const { source, libraryDir, version, key } = libtorch;

@@ -1,5 +1,4 @@
 /** The typed interface of the C++ addon (native/), and how it is found and loaded. */
-import { BertEmbedError } from '../errors.js';
 import { loadAddon, type LoadedAddon } from './addon-loader.js';
 
 export interface NativeBertConfig {
@@ -109,38 +108,12 @@ export interface NativeBinding {
 let binding: NativeBinding | undefined;
 let loaded: LoadedAddon | undefined;
 
-/** A failure of the dynamic loader itself (a missing or incompatible library), in the package's codes. */
-function explainLoadFailure(error: unknown): BertEmbedError {
-  if (error instanceof BertEmbedError) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  if (/lib(torch|c10)[^ ]*\.so/.test(detail)) {
-    return new BertEmbedError(
-      `bert-embed-native cannot load libtorch (${detail}). On Debian/Ubuntu install it with ` +
-        '`sudo apt-get install libtorch-dev libopenblas0-pthread` (or run `npm run setup` in the package), ' +
-        'or rebuild against another libtorch with LIBTORCH_DIR=/path/to/libtorch BERT_EMBED_BUILD_FROM_SOURCE=1 npm rebuild bert-embed-native.',
-      'ERR_LIBTORCH_MISSING',
-      { cause: error },
-    );
-  }
-  return new BertEmbedError(
-    `bert-embed-native's native addon cannot be loaded (${detail}). Build it from source with ` +
-      '`BERT_EMBED_BUILD_FROM_SOURCE=1 npm rebuild bert-embed-native` (needs cmake, a C++ compiler and libtorch: ' +
-      '`sudo apt-get install cmake g++ libtorch-dev libopenblas0-pthread` on Debian/Ubuntu).',
-    'ERR_ADDON_MISSING',
-    { cause: error },
-  );
-}
-
 /** Loads the addon on first use, so that tokenizer-only users never need libtorch. */
 export function nativeBinding(): NativeBinding {
   if (!binding) {
-    try {
-      const result = loadAddon<NativeBinding>(process.env);
-      binding = result.binding;
-      loaded = result.loaded;
-    } catch (error) {
-      throw explainLoadFailure(error);
-    }
+    const result = loadAddon<NativeBinding>(process.env);
+    binding = result.binding;
+    loaded = result.loaded;
   }
   return binding;
 }

@@ -1,3 +1,4 @@
+import type { LoadedAddon } from './addon-loader.js';
 import { loadedAddon, nativeBinding } from './binding.js';
 
 /** What the libtorch the addon was built against can do here, and which addon and libtorch were loaded. */
@@ -11,9 +12,9 @@ export function libtorchInfo(): {
   /** dtype 'bfloat16' on the CPU: linear layers on oneDNN's bf16 kernels, the rest in float32; false: the whole model in torch's bfloat16 */
   oneDnnBf16Linear: boolean;
   /** the addon file loaded, the libtorch key it was built for (torch major.minor plus cpu or cuNNN), and whether it was prebuilt */
-  addon: { file: string; key: string | null; prebuilt: boolean };
+  addon: Pick<LoadedAddon, 'file' | 'key' | 'prebuilt'>;
   /** the libtorch whose libraries were loaded: where it was found, its folder and the version its files give */
-  libtorch: { source: string; libraryDir: string; version: string; key: string } | null;
+  libtorch: LoadedAddon['libtorch'];
 } {
   const binding = nativeBinding();
   const { file, key, prebuilt, libtorch } = loadedAddon();
