@@ -6,20 +6,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeTorchPackage, locateFromRepo } from '../install/harness.mjs';
 import { repoRoot } from '../reference/helpers.js';
 import { VENV_PYTHON } from '../reference/hf-mlm.js';
 
-const locatorScript = path.join(repoRoot, 'scripts', 'libtorch-locator.cjs');
 const SYSTEM_LIBRARY_DIR = '/usr/lib/x86_64-linux-gnu';
-
-interface Located {
-  source: string;
-  libraryDir: string;
-  version: string;
-  cuda: string | null;
-  key: string;
-  unusable?: boolean;
-}
 
 /**
  * A PATH whose python3 is the one in `venvBin` (a virtual environment's bin/, which a link to its python
@@ -28,11 +19,6 @@ interface Located {
  */
 function pathWithPython(venvBin: string | null): string {
   return [...(venvBin ? [venvBin] : []), path.dirname(process.execPath), '/usr/local/sbin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':');
-}
-
-function locate(env: NodeJS.ProcessEnv): Located | null {
-  const result = spawnSync(process.execPath, [locatorScript], { encoding: 'utf8', env: { PATH: env.PATH ?? process.env.PATH, ...env } });
-  return JSON.parse(result.stdout) as Located | null;
 }
 
 /** What a python's torch says about itself when imported: the independent answer. */
@@ -56,10 +42,10 @@ describe('finding libtorch', () => {
   });
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  it('takes LIBTORCH_DIR first, named as the torch package folder, its share/cmake or share/cmake/Torch', () => {
+  it('takes LIBTORCH_DIR first, named as the torch package folder, its share/cmake or share/cmake/Torch', async () => {
     const torchDir = path.dirname(venvTorch.libraryDir);
     for (const named of [torchDir, path.join(torchDir, 'share', 'cmake'), path.join(torchDir, 'share', 'cmake', 'Torch')]) {
-      const found = locate({ LIBTORCH_DIR: named, PATH: pathWithPython(null) });
+      const found = await locateFromRepo({ LIBTORCH_DIR: named, PATH: pathWithPython(null) });
       expect(found, named).toMatchObject({ source: 'LIBTORCH_DIR', version: venvTorch.version, cuda: venvTorch.cuda });
       expect(fs.realpathSync(found!.libraryDir)).toBe(fs.realpathSync(venvTorch.libraryDir));
       const [major, minor] = venvTorch.version.split('.');
@@ -67,22 +53,22 @@ describe('finding libtorch', () => {
     }
   });
 
-  it('then the torch python3 finds, without importing it', () => {
-    const found = locate({ PATH: pathWithPython(path.dirname(VENV_PYTHON)) });
+  it('then the torch python3 finds, without importing it', async () => {
+    const found = await locateFromRepo({ PATH: pathWithPython(path.dirname(VENV_PYTHON)) });
     expect(found).toMatchObject({ source: 'python3', version: venvTorch.version });
     expect(fs.realpathSync(found!.libraryDir)).toBe(fs.realpathSync(venvTorch.libraryDir));
   });
 
-  it("then the system's (Debian's libtorch-dev), whose version its package gives", () => {
-    const found = locate({ PATH: pathWithPython(null) });
+  it("then the system's (Debian's libtorch-dev), whose version its package gives", async () => {
+    const found = await locateFromRepo({ PATH: pathWithPython(null) });
     expect(found).toMatchObject({ source: 'system', libraryDir: SYSTEM_LIBRARY_DIR, cuda: null });
     const dpkg = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'libtorch-dev'], { encoding: 'utf8' }).stdout;
     const [major, minor] = dpkg.split('.');
     expect(found!.key).toBe(`torch-${major}.${minor}-cpu`);
   });
 
-  it('reports a LIBTORCH_DIR that holds no libtorch rather than passing it over', () => {
-    const found = locate({ LIBTORCH_DIR: work, PATH: pathWithPython(path.dirname(VENV_PYTHON)) });
+  it('reports a LIBTORCH_DIR that holds no libtorch rather than passing it over', async () => {
+    const found = await locateFromRepo({ LIBTORCH_DIR: work, PATH: pathWithPython(path.dirname(VENV_PYTHON)) });
     expect(found).toMatchObject({ source: 'LIBTORCH_DIR', unusable: true });
   });
 });
@@ -113,12 +99,7 @@ describe('loading the addon', () => {
 
   it('refuses a libtorch no addon here is built for, naming both', () => {
     // A torch package folder as pip lays it out, of a version nobody built for, around a real libc10.
-    const fake = path.join(work, 'torch');
-    fs.mkdirSync(path.join(fake, 'share', 'cmake', 'Torch'), { recursive: true });
-    fs.mkdirSync(path.join(fake, 'lib'));
-    fs.writeFileSync(path.join(fake, 'share', 'cmake', 'Torch', 'TorchConfig.cmake'), '# not a real libtorch\n');
-    fs.symlinkSync(path.join(torchPackageDir(VENV_PYTHON), 'lib', 'libc10.so'), path.join(fake, 'lib', 'libc10.so'));
-    fs.writeFileSync(path.join(fake, 'version.py'), "__version__ = '2.99.0+cpu'\ncuda = None\n");
+    const fake = fakeTorchPackage(path.join(work, 'torch'), '2.99.0+cpu', path.join(torchPackageDir(VENV_PYTHON), 'lib', 'libc10.so'));
     const env = { ...process.env, LIBTORCH_DIR: fake, BERT_EMBED_ADDON: '' };
     const { out } = inProcess('bertEmbed.libtorchInfo();', env);
     expect(out.code).toBe('ERR_LIBTORCH_MISMATCH');

@@ -57,15 +57,8 @@ export interface ProbeRequest {
   texts?: string[];
   pooling?: { pooling?: string; layers?: number[]; normalize?: boolean; maskClsSep?: boolean };
 }
-export interface ProbeInfo {
-  version: string;
-  cudaCompiled: boolean;
-  cudaDeviceCount: number;
-  oneDnnLinear: boolean;
-  oneDnnBf16Linear: boolean;
-  addon: { file: string; key: string | null; prebuilt: boolean };
-  libtorch: { source: string; libraryDir: string; version: string; key: string } | null;
-}
+/** what libtorchInfo() says in the app */
+export type ProbeInfo = ReturnType<typeof import('../../lib/index.js').libtorchInfo>;
 export interface ProbeResult {
   timings: { requireMs?: number; infoMs?: number; loadMs?: number; encodeMs?: number };
   rssAfterLoad?: number;

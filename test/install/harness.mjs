@@ -3,13 +3,14 @@
 // that app. Plain ESM (bench/ runs without a build step); types in harness.d.mts.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const PLATFORM = `${process.platform}-${process.arch}`;
-export const PRELOAD_FILE = 'bert_embed_preload.node';
+export const { PRELOAD_FILE } = createRequire(import.meta.url)('../../scripts/libtorch-locator.cjs');
 const PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'app-probe.cjs');
 
 /** Every compiler, linker and build tool a build from source could call. */
