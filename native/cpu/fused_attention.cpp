@@ -1,5 +1,7 @@
 #include "cpu/fused_attention.h"
 
+#include "engine/cpu_features.h"
+
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -86,10 +88,10 @@ __attribute__((always_inline)) inline Vec<W> softmaxExp(const Vec<W>& x) {
 
 struct HeadTask {
   const float* qkv;      // the sentence's first row
-  const float* bias;     // the sentence's [seq] key bias
+  const float* bias;     // the sentence's key bias, [seq]
   float* context;        // the sentence's first output row ([queries, hidden] per sentence)
-  int64_t seq;
-  int64_t queries;       // the first rows whose context is computed (all seq, or 1 for [CLS] alone)
+  int64_t seq;           // the sentence's real keys: its padding is never read
+  int64_t queries;       // the first rows whose context is computed (its real rows, or 1 for [CLS] alone)
   int64_t paddedSeq;     // seq rounded up to kKeyBlock
   int64_t hidden;
   int64_t headSize;
@@ -116,7 +118,7 @@ __attribute__((always_inline)) inline void attendOneHead(const HeadTask& t) {
   const float* queryRows = t.qkv + t.headOffset;
   const float* keyRows = t.qkv + t.hidden + t.headOffset;
   const float* valueRows = t.qkv + 2 * t.hidden + t.headOffset;
-  // Padding keys: zero vectors whose bias sends their weight to exactly 0.
+  // Block padding: zero keys whose bias sends their weight to exactly 0 (no value is read for them).
   for (int64_t j = 0; j < keys; ++j) t.keyBias[j] = j < t.seq ? t.bias[j] : -3.402823466e38f;
   for (int64_t d = 0; d < headSize; ++d) {
     for (int64_t j = t.seq; j < keys; ++j) t.keysTransposed[d * keys + j] = 0.0f;
@@ -196,7 +198,7 @@ __attribute__((always_inline)) inline void attendOneHead(const HeadTask& t) {
   }
 }
 
-// Chosen at run time by what the CPU has. (GCC's target_clones picks by CPU model for `arch=`
+// Chosen at run time by what the CPU has (engine/cpu_features.h). (GCC's target_clones picks by CPU model for `arch=`
 // clones, and so fell back to SSE2 on AMD's AVX-512 chips.)
 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,prefer-vector-width=512")))
 void attendOneHeadAvx512(const HeadTask& t) { attendOneHead<16>(t); }
@@ -207,15 +209,21 @@ using HeadKernel = void (*)(const HeadTask&);
 
 HeadKernel headKernel() {
   static const HeadKernel kernel = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512bw")) {
-      return &attendOneHeadAvx512;
-    }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &attendOneHeadAvx2;
+    if (cpuFeatures().avx512) return &attendOneHeadAvx512;
+    if (cpuFeatures().avx2) return &attendOneHeadAvx2;
     return &attendOneHeadBaseline;
   }();
   return kernel;
+}
+
+// A sentence's real keys: the engine pads sentences on the right, and gives padding keys float's
+// lowest value as bias. Padding is skipped rather than weighted by 0, so that a padding row that
+// overflowed (0 × NaN is NaN) never reaches the sentence's answer.
+int64_t realKeyCount(const float* bias, int64_t seq) {
+  constexpr float kPaddingBias = -3.402823466e38f;
+  int64_t real = seq;
+  while (real > 1 && bias[real - 1] <= kPaddingBias) --real;
+  return real;
 }
 
 }  // namespace
@@ -242,10 +250,17 @@ torch::Tensor fusedSelfAttention(const torch::Tensor& qkv, const torch::Tensor& 
     for (int64_t task = begin; task < end; ++task) {
       const int64_t sentence = task / heads;
       const int64_t head = task % heads;
-      attend({qkvData + sentence * seq * 3 * hidden, biasData + sentence * seq, contextData + sentence * queries * hidden,
-                     seq, queries, paddedSeq, hidden, headSize, head * headSize, static_cast<float>(scale), scratch.data(),
-                     scratch.data() + headSize * paddedSeq, scratch.data() + 2 * headSize * paddedSeq,
-                     scratch.data() + (2 * headSize + 1) * paddedSeq});
+      const int64_t realKeys = realKeyCount(biasData + sentence * seq, seq);
+      const int64_t realQueries = std::min(queries, realKeys);
+      float* sentenceContext = contextData + sentence * queries * hidden;
+      attend({qkvData + sentence * seq * 3 * hidden, biasData + sentence * seq, sentenceContext, realKeys, realQueries,
+              (realKeys + kKeyBlock - 1) / kKeyBlock * kKeyBlock, hidden, headSize, head * headSize, static_cast<float>(scale),
+              scratch.data(), scratch.data() + headSize * paddedSeq, scratch.data() + 2 * headSize * paddedSeq,
+              scratch.data() + (2 * headSize + 1) * paddedSeq});
+      // Padding rows get zeros: nothing reads them, and they stay finite for the layers after.
+      for (int64_t row = realQueries; row < queries; ++row) {
+        std::memset(sentenceContext + row * hidden + head * headSize, 0, headSize * sizeof(float));
+      }
     }
   });
   return context;

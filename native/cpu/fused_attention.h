@@ -8,7 +8,9 @@ namespace bert_embed {
 // layout [batch, seq, hidden]. Replaces the permutes, the batched products (which libtorch runs as
 // one tiny BLAS call per head) and the softmax of the plain TorchScript path.
 //   qkv  [batch, seq, 3 * hidden]: queries, then keys, then values, each head `hidden / heads` wide
-//   bias [batch, 1, 1, seq] (or any shape with batch * seq elements): added to every query's scores
+//   bias [batch, 1, 1, seq] (or any shape with batch * seq elements): added to every query's scores;
+//     a sentence's trailing keys whose bias is float's lowest value are its padding, which is
+//     skipped, not weighted by 0, and whose query rows get a zero context
 //   queryRows: the context of the first queryRows positions only ([batch, queryRows, hidden]; -1 for
 //     all), for a last layer whose head reads [CLS] alone
 torch::Tensor fusedSelfAttention(const torch::Tensor& qkv, const torch::Tensor& bias, int64_t heads, double scale,

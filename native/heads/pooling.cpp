@@ -7,9 +7,15 @@
 namespace bert_embed {
 namespace {
 
-torch::Tensor maskedMean(const torch::Tensor& hidden, const torch::Tensor& weights) {
+// Rows left out are replaced by zeros, never multiplied by 0: a padding row that overflowed would
+// otherwise turn the sentence's vector to NaN (0 × NaN).
+torch::Tensor onlyPooled(const torch::Tensor& hidden, const torch::Tensor& pooled) {
+  return hidden.masked_fill(pooled.logical_not().unsqueeze(-1), 0.0);
+}
+
+torch::Tensor maskedMean(const torch::Tensor& hidden, const torch::Tensor& pooled) {
   // A sentence with no pooled token (only [CLS]/[SEP] under maskClsSep) averages to zeros.
-  return (hidden * weights).sum(1) / weights.sum(1).clamp_min(1.0);
+  return onlyPooled(hidden, pooled).sum(1) / pooled.sum(1, true).to(hidden.dtype()).clamp_min(1.0);
 }
 
 torch::Tensor maskedMax(const torch::Tensor& hidden, const torch::Tensor& pooled) {
@@ -28,17 +34,17 @@ torch::Tensor poolLayer(const torch::Tensor& hidden, const torch::Tensor& attent
                         const torch::Tensor& pooled, const PoolingSpec& spec) {
   switch (spec.strategy) {
     case PoolingStrategy::ReduceMean:
-      return maskedMean(hidden, pooled.unsqueeze(-1).to(hidden.dtype()));
+      return maskedMean(hidden, pooled);
     case PoolingStrategy::ReduceMax:
       return maskedMax(hidden, pooled);
     case PoolingStrategy::ReduceMeanMax:
-      return torch::cat({maskedMean(hidden, pooled.unsqueeze(-1).to(hidden.dtype())), maskedMax(hidden, pooled)}, -1);
+      return torch::cat({maskedMean(hidden, pooled), maskedMax(hidden, pooled)}, -1);
     case PoolingStrategy::FirstToken:
       return hidden.select(1, 0);
     case PoolingStrategy::LastToken:
       return lastRealToken(hidden, attentionMask);
     case PoolingStrategy::None:
-      return hidden * pooled.unsqueeze(-1).to(hidden.dtype());
+      return onlyPooled(hidden, pooled);
   }
   throw CodedError("ERR_INVALID_ARG", "unknown pooling strategy");
 }
