@@ -3,6 +3,8 @@
 #include <torch/version.h>
 
 #include "engine/cpu_allocator.h"
+#include "engine/cpu_features.h"
+#include "cpu/fused_attention.h"
 #include "engine/device.h"
 #include "model/bert_runner.h"
 #include "napi/native_model.h"
@@ -25,6 +27,13 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   // dtype 'bfloat16' on the CPU: linear layers on oneDNN's bf16 kernels (this CPU has avx512_bf16 or
   // AMX), the rest in float32; false: the whole model on torch's bfloat16 ops.
   exports.Set("oneDnnBf16Linear", Napi::Boolean::New(env, bert_embed::oneDnnBf16LinearEnabled()));
+  // What the CPU paths chose on this CPU, and the instruction-set class they chose by (engine/cpu_features.h).
+  auto cpu = Napi::Object::New(env);
+  cpu.Set("isaClass", bert_embed::cpuIsaClass());
+  cpu.Set("attentionKernel", bert_embed::attentionKernelName());
+  cpu.Set("int8Kernel", bert_embed::int8KernelDescription());
+  cpu.Set("bfloat16", bert_embed::cpuHasBf16());
+  exports.Set("cpu", cpu);
   return exports;
 }
 

@@ -102,7 +102,20 @@ export interface NativeBinding {
   oneDnnLinear: boolean;
   /** dtype 'bfloat16' on the CPU runs the linear layers on oneDNN's bf16 kernels (the CPU has avx512_bf16 or AMX) */
   oneDnnBf16Linear: boolean;
+  /** what the CPU paths chose on this CPU (native/engine/cpu_features.h) */
+  cpu: NativeCpuChoices;
   cudaDeviceCount(): number;
+}
+
+export interface NativeCpuChoices {
+  /** the instruction-set class the choices are keyed by: 'avx2', 'avx512', then '+vnni', '+bf16', '+amx' */
+  isaClass: string;
+  /** the attention kernel's instruction set: 'avx512', 'avx2' or 'portable' */
+  attentionKernel: string;
+  /** dtype 'int8''s products */
+  int8Kernel: string;
+  /** whether the CPU has bf16 instructions: dtype 'bfloat16' is refused on the CPU without them */
+  bfloat16: boolean;
 }
 
 let binding: NativeBinding | undefined;

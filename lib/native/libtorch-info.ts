@@ -1,5 +1,15 @@
+import fs from 'node:fs';
 import type { LoadedAddon } from './addon-loader.js';
-import { loadedAddon, nativeBinding } from './binding.js';
+import { loadedAddon, nativeBinding, type NativeCpuChoices } from './binding.js';
+
+/** The CPU's model name as /proc/cpuinfo gives it, or 'unknown' off Linux. */
+function cpuModel(): string {
+  try {
+    return /^model name\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1].trim() ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** What the libtorch the addon was built against can do here, and which addon and libtorch were loaded. */
 export function libtorchInfo(): {
@@ -15,6 +25,12 @@ export function libtorchInfo(): {
   addon: Pick<LoadedAddon, 'file' | 'key' | 'prebuilt'>;
   /** the libtorch whose libraries were loaded: where it was found, its folder and the version its files give */
   libtorch: LoadedAddon['libtorch'];
+  /**
+   * The CPU and what the engine chose for it at load: the attention kernel, int8's products, whether
+   * bfloat16 runs; and, per batch, one intra-op thread for small batches while other processes want
+   * the cores (README, "CPU paths"). DNNL_MAX_CPU_ISA (oneDNN's ceiling, e.g. AVX2) lowers them all.
+   */
+  cpu: NativeCpuChoices & { model: string; smallBatchThreads: string };
 } {
   const binding = nativeBinding();
   const { file, key, prebuilt, libtorch } = loadedAddon();
@@ -26,5 +42,6 @@ export function libtorchInfo(): {
     oneDnnBf16Linear: binding.oneDnnBf16Linear,
     addon: { file, key, prebuilt },
     libtorch,
+    cpu: { model: cpuModel(), ...binding.cpu, smallBatchThreads: 'one intra-op thread for batches of up to 64 tokens while the cores are contended' },
   };
 }

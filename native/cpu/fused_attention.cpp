@@ -228,6 +228,13 @@ int64_t realKeyCount(const float* bias, int64_t seq) {
 
 }  // namespace
 
+const char* attentionKernelName() {
+  const HeadKernel kernel = headKernel();
+  if (kernel == &attendOneHeadAvx512) return "avx512";
+  if (kernel == &attendOneHeadAvx2) return "avx2";
+  return "portable";
+}
+
 torch::Tensor fusedSelfAttention(const torch::Tensor& qkv, const torch::Tensor& bias, int64_t heads, double scale, int64_t queryRows) {
   TORCH_CHECK(qkv.dim() == 3 && qkv.scalar_type() == torch::kFloat32 && qkv.size(2) % (3 * heads) == 0,
               "fusedSelfAttention: expected float32 qkv [batch, seq, 3 * hidden], got ", qkv.sizes());

@@ -16,4 +16,7 @@ namespace bert_embed {
 torch::Tensor fusedSelfAttention(const torch::Tensor& qkv, const torch::Tensor& bias, int64_t heads, double scale,
                                  int64_t queryRows);
 
+// The attention kernel's instruction set on this CPU: "avx512", "avx2" or "portable".
+const char* attentionKernelName();
+
 }  // namespace bert_embed

@@ -9,6 +9,8 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "engine/cpu_features.h"
+
 namespace bert_embed {
 namespace {
 
@@ -51,13 +53,6 @@ torch::ScalarType sourceScalarType(LinearPrecision precision) {
     case LinearPrecision::Float32: break;
   }
   return torch::kFloat32;
-}
-
-// Whether oneDNN may use `level`'s instructions here (the CPU has them and DNNL_MAX_CPU_ISA allows
-// them); the levels are bit sets, each holding the ones below it.
-bool cpuHas(dnnl::cpu_isa level) {
-  const auto isa = static_cast<int>(dnnl::get_effective_cpu_isa());
-  return (isa & static_cast<int>(level)) == static_cast<int>(level);
 }
 
 dnnl::inner_product_forward::primitive_desc describe(int64_t rows, int64_t in, int64_t out,
@@ -150,10 +145,12 @@ struct OneDnnLinear::Packed {
   torch::Tensor weight;        // bytes in weightDesc's layout
   torch::Tensor weightScales;  // int8: [out] float32, weight ≈ int8 weight × scale
   std::mutex mutex;
-  std::unordered_map<int64_t, Kernel> kernels;  // by rows * 2 + addResidual
+  // By rows, addResidual and the intra-op threads: oneDNN fixes a primitive's thread count when it
+  // is made, and a batch may run on fewer threads than the last (engine/cpu_threads.h).
+  std::unordered_map<int64_t, Kernel> kernels;
 
   const Kernel& kernelFor(int64_t rows, bool addResidual) {
-    const int64_t key = rows * 2 + (addResidual ? 1 : 0);
+    const int64_t key = ((rows * 2 + (addResidual ? 1 : 0)) << 10) | std::min<int64_t>(at::get_num_threads(), 1023);
     auto found = kernels.find(key);
     if (found != kernels.end()) return found->second;
     if (kernels.size() >= kMaxKernels) kernels.clear();
@@ -190,8 +187,8 @@ bool oneDnnLinearSupports(int64_t inFeatures, int64_t outFeatures, LinearActivat
 bool oneDnnBf16LinearSupported() {
   static const bool supported = [] {
     // Without avx512_bf16, oneDNN 2.x emulates bf16 on plain AVX-512 (slower than float32) and has
-    // no bf16 at all below it: there the caller keeps torch's own bfloat16 path.
-    if (!cpuHas(dnnl::cpu_isa::avx512_core_bf16)) return false;
+    // no bf16 at all below it.
+    if (!cpuHasBf16()) return false;
     // A layer with everything fused, the way the encoder's intermediate projection is made.
     return oneDnnLinearSupports(256, 1024, LinearActivation::GeluErf, LinearPrecision::BFloat16);
   }();
@@ -202,9 +199,12 @@ bool oneDnnBf16LinearSupported() {
 // sums saturate (the activation shifted to u8 up to 255, × 127 × 2 > 32767): weights in 7 bits
 // (|w| ≤ 63) keep every sum exact. On an AVX2-only CPU, 8-bit weights lost about 1% of cosine.
 static int64_t int8WeightLimit() {
-  static const int64_t limit =
-      cpuHas(dnnl::cpu_isa::avx512_core_vnni) || cpuHas(dnnl::cpu_isa::avx2_vnni) ? 127 : 63;
+  static const int64_t limit = cpuFeatures().avx512Vnni || cpuFeatures().avxVnni ? 127 : 63;
   return limit;
+}
+
+const char* int8KernelDescription() {
+  return int8WeightLimit() == 127 ? "oneDNN VNNI, 8-bit weights" : "oneDNN without VNNI, 7-bit weights";
 }
 
 OneDnnLinear::OneDnnLinear(const torch::Tensor& weight, const torch::Tensor& bias, LinearActivation activation,

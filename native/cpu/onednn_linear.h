@@ -33,6 +33,10 @@ enum class LinearPrecision { Float32, Int8, BFloat16 };
 // has no bf16 at all (AVX2), and OneDnnLinear is not made in bf16.
 bool oneDnnBf16LinearSupported();
 
+// dtype 'int8''s products on this CPU, for libtorchInfo(): oneDNN's with 8-bit weights where the CPU
+// has VNNI, 7-bit ones without (int16 pair sums would saturate), or libtorch's quantized engine.
+const char* int8KernelDescription();
+
 // Whether OneDnnLinear can be made for a layer of this shape, activation and precision here, with
 // and without the residual sum, on one of oneDNN's JIT kernels (not its slow reference code):
 // checked before a model is packed, so that an unsupported case falls back as a whole.

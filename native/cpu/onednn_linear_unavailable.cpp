@@ -9,6 +9,7 @@ struct OneDnnLinear::Packed {};
 bool oneDnnLinearAvailable() { return false; }
 bool oneDnnBf16LinearSupported() { return false; }
 bool oneDnnLinearSupports(int64_t, int64_t, LinearActivation, LinearPrecision) { return false; }
+const char* int8KernelDescription() { return "libtorch quantized::linear_dynamic"; }
 
 OneDnnLinear::OneDnnLinear(const torch::Tensor&, const torch::Tensor&, LinearActivation, LinearPrecision) {
   throw CodedError("ERR_UNSUPPORTED", "this build of bert-embed-native has no oneDNN kernels");

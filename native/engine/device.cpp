@@ -6,6 +6,7 @@
 #endif
 
 #include "common/job_error.h"
+#include "engine/cpu_features.h"
 
 namespace bert_embed {
 
@@ -58,7 +59,14 @@ void limitCudaMemory(const torch::Device& device, double fraction) {
 
 torch::Dtype parseDtype(const std::string& name, const torch::Device& device) {
   if (name == "float32") return torch::kFloat32;
-  if (name == "bfloat16") return torch::kBFloat16;
+  if (name == "bfloat16") {
+    if (device.is_cpu() && !cpuHasBf16()) {
+      // torch's bfloat16 ops emulate it there, about 43 times slower than float32 (BENCHMARKS.md).
+      throw CodedError("ERR_UNSUPPORTED", "dtype 'bfloat16' on the CPU needs bf16 instructions (avx512_bf16 or AMX), and this CPU has " +
+                                              cpuIsaClass() + ". Use 'int8' (faster than float32 here) or 'float32'");
+    }
+    return torch::kBFloat16;
+  }
   if (name == "float16") {
     if (device.is_cpu()) {
       throw CodedError("ERR_INVALID_ARG",

@@ -86,6 +86,8 @@ export function infoCommand(): Command {
           prebuilt: torch.addon.prebuilt,
           ...(torch.libtorch ? { libtorch: `${torch.libtorch.version} from ${torch.libtorch.source} at ${torch.libtorch.libraryDir}` } : {}),
         },
+        // what the CPU paths chose on this CPU (README, "CPU paths")
+        cpu: torch.cpu,
       };
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
