@@ -16,6 +16,7 @@ namespace bert_embed {
 // What the worker thread owns: the model, once loaded.
 struct ModelSlot {
   std::unique_ptr<BertRunner> runner;
+  int intraOpThreads = 1;  // as configured at load
   BertRunner& loaded();
 };
 
