@@ -3,8 +3,8 @@
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 
-export function startEngineProcess(engine, command, args) {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+export function startEngineProcess(engine, command, args, env = process.env) {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'], env });
   const waiting = [];
   readline.createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => waiting.shift()?.resolve(JSON.parse(line)));
   child.on('exit', (code, signal) => {

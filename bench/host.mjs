@@ -11,3 +11,27 @@ export function cpuFamily() {
   }
   return /^cpu family.*$/m.exec(cpuinfo)?.[0].replace(/\s+/g, ' ').trim() ?? 'cpu family : unknown';
 }
+
+/** The instruction-set class the engine's CPU choices are keyed by: avx2, avx512, then +vnni, +bf16, +amx. */
+export function isaClass() {
+  let flags = '';
+  try {
+    flags = /^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+  } catch {
+    // not Linux
+  }
+  const has = (flag) => flags.split(/\s+/).includes(flag);
+  if (!has('avx512f')) return has('avx2') ? 'avx2' : 'sse';
+  return ['avx512', has('avx512_vnni') && '+vnni', has('avx512_bf16') && '+bf16', has('amx_tile') && '+amx'].filter(Boolean).join('');
+}
+
+/** `AMD EPYC 9R14, cpu family : 25, avx512+vnni+bf16`: what every figure is recorded with. */
+export function describeHost() {
+  let model = 'unknown CPU';
+  try {
+    model = /^model name\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1].trim() ?? model;
+  } catch {
+    // not Linux
+  }
+  return `${model}, \`${cpuFamily()}\`, ${isaClass()}`;
+}
