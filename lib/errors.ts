@@ -26,7 +26,7 @@ export const ERROR_CODES = {
   ERR_LIBTORCH_MISSING: { status: null, meaning: 'no libtorch was found (LIBTORCH_DIR, the torch python3 finds, the system\'s), or its libraries cannot be loaded' },
   ERR_LIBTORCH_MISMATCH: { status: null, meaning: 'the addons at hand are built for other libtorch versions than the one found (the message names both), or two libtorch installs would share one process' },
   ERR_CUDA_UNAVAILABLE: { status: null, meaning: 'a CUDA device was asked for but this libtorch or machine has none' },
-  ERR_UNSUPPORTED: { status: null, meaning: 'the model cannot do what was asked (int8 or export of a traced TorchScript model, no quantized engine)' },
+  ERR_UNSUPPORTED: { status: null, meaning: 'the model or the CPU cannot do what was asked (int8 or export of a traced TorchScript model, no quantized engine, bfloat16 on a CPU without bf16 instructions)' },
   // Encoding, locally or over HTTP.
   ERR_VALIDATION: { status: 422, meaning: 'a request or argument is invalid (a TypeError or RangeError of the API); 400 on the TF Serving routes' },
   ERR_UNKNOWN_OPTION: { status: null, meaning: 'an option name the API does not know (a TypeError); the server answers it as ERR_VALIDATION (422)' },

@@ -236,7 +236,7 @@ export const ENCODER_OPTIONS = [
     type: DTYPES.map((d) => `\`'${d}'\``).join(', '),
     defaultText: "`'float32'`",
     help:
-      "'float16' on CUDA only; 'int8' on the CPU only (linear weights quantized per channel, activations on the fly; oneDNN's VNNI kernels where the CPU has them). 'bfloat16' on a CPU with avx512_bf16 or AMX runs the linear layers on oneDNN's bf16 kernels (float32 sums) and the rest in float32; elsewhere, and for traced models, the whole model in torch's bfloat16 (libtorchInfo().oneDnnBf16Linear says which)",
+      "'float16' on CUDA only; 'int8' on the CPU only (linear weights quantized per channel, activations on the fly; oneDNN's VNNI kernels where the CPU has them). 'bfloat16' on a CPU with avx512_bf16 or AMX runs the linear layers on oneDNN's bf16 kernels (float32 sums) and the rest in float32 (traced models: the whole model in torch's bfloat16; libtorchInfo().oneDnnBf16Linear says which); on a CPU without bf16 instructions it fails with ERR_UNSUPPORTED",
     check: (value) => checkOneOf('dtype', value, DTYPES),
   },
   {
