@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuFamily } from './host.mjs';
+import { describeHost } from './host.mjs';
 import { randomWeightCheckpoint, repoRoot, sharedDir } from '../scripts/example-fixtures.mjs';
 
 const { values: args } = parseArgs({
@@ -61,7 +61,7 @@ for (let round = 0; round < Number(args.rounds); round++) {
 }
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const of = (row, key) => median(row.runs.map((run) => run[key]));
-console.log(`${args.model} shape, STS-B test (2758 sentences), maxSeqLen 128, ${os.availableParallelism()} cores, ${cpuFamily()}, ` +
+console.log(`${args.model} shape, STS-B test (2758 sentences), maxSeqLen 128, ${os.availableParallelism()} cores, ${describeHost()}, ` +
   `median of ${args.rounds} rounds, ${new Date().toISOString().slice(0, 10)}\n`);
 console.log('| build | libtorch | dtype | sentences/s | vs Debian build | p50 one sentence | load | RSS after load | peak RSS |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');

@@ -40,7 +40,7 @@ import { parseArgs } from 'node:util';
 import { readStsPairs, repoRoot, sharedDir } from '../scripts/example-fixtures.mjs';
 import { makeCheckpoint } from '../scripts/make-checkpoint.mjs';
 import { writeIntoBenchmarks } from './peer-engines.mjs';
-import { cpuFamily } from './host.mjs';
+import { describeHost } from './host.mjs';
 import readline from 'node:readline';
 import { startEngineProcess } from './engine-process.mjs';
 
@@ -355,7 +355,7 @@ async function main() {
   const lines = [
     `bert-base-uncased shape (random weights, BertForMaskedLM head), metric 'original', ${texts.length} STS-B test sentences ` +
       `(${tokenCounts.reduce((a, b) => a + b, 0)} tokens with [CLS]/[SEP], ${ours.scored} scored), maxSeqLen ${MAX_SEQ_LEN}, ` +
-      `${threads} threads for every engine, ${os.availableParallelism()} cores (${os.cpus()[0].model.trim()}, ${cpuFamily()}), ` +
+      `${threads} threads for every engine, ${os.availableParallelism()} cores (${describeHost()}), ` +
       `each engine in its own process, the engines taking turns over ${rounds} rounds of 1/${rounds} of the sentences each, ${date}; ` +
       `${python.versions}; 1-minute load average ${loadAtStart} at the start, ${loadAtEnd} at the end (the host is shared)`,
     '',

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { repoRoot } from '../scripts/example-fixtures.mjs';
-import { cpuFamily } from './host.mjs';
+import { describeHost } from './host.mjs';
 
 /** What the sentence-transformers peer runs on: the .venv's torch (CPU build), transformers and sentence-transformers. */
 export const venvPython = path.join(repoRoot, '.venv', 'bin', 'python');
@@ -129,9 +129,9 @@ export const FP32_FLOOR = { worstCosine: 0.9999, maxAbsDiff: 1e-3 };
  * `encode(texts)` gives mean-pooled, normalized vectors of the last layer as one Float32Array.
  */
 export async function openEngine(engine, dir, maxSeqLen) {
-  if (engine === 'ours' || engine === 'ours int8') {
+  if (engine === 'ours' || engine === 'ours int8' || engine === 'ours bf16') {
     const { Encoder } = await import('../dist/index.js');
-    const dtype = engine === 'ours' ? 'float32' : 'int8';
+    const dtype = { ours: 'float32', 'ours int8': 'int8', 'ours bf16': 'bfloat16' }[engine];
     const encoder = await Encoder.load(dir, { pooling: 'REDUCE_MEAN', layers: [-1], normalize: true, maxSeqLen, dtype });
     return { encode: async (texts) => (await encoder.encode(texts)).data, close: () => encoder.close() };
   }
@@ -147,7 +147,7 @@ export async function openEngine(engine, dir, maxSeqLen) {
 
 /** The machine and the run, for a table's heading: cores, CPU model, passes counted, today's date. */
 export function runDescription(passes) {
-  return `${os.availableParallelism()} cores (${os.cpus()[0].model.trim()}, \`${cpuFamily()}\`), default threads, median of ${passes} passes, ${new Date().toISOString().slice(0, 10)}`;
+  return `${os.availableParallelism()} cores (${describeHost()}), default threads, median of ${passes} passes, ${new Date().toISOString().slice(0, 10)}`;
 }
 
 export function percentile(values, p) {

@@ -29,7 +29,7 @@ import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { readStsPairs, repoRoot, sharedDir } from '../scripts/example-fixtures.mjs';
 import { makeCheckpoint } from '../scripts/make-checkpoint.mjs';
-import { cpuFamily } from './host.mjs';
+import { describeHost } from './host.mjs';
 import { quantizeOnnxOnce, writeIntoBenchmarks } from './peer-engines.mjs';
 
 const { values: args } = parseArgs({
@@ -214,7 +214,7 @@ async function main() {
   const lines = [
     `Cross-encoder reranking, ${pairs.length} STS-B test pairs (query = sentence 1, document = sentence 2), max_seq_len ${MAX_SEQ_LEN}, ` +
       `random-weight MiniLM-L6 cross-encoder (ms-marco-MiniLM-L-6-v2's shape), ${threads} intra-op threads each; ` +
-      `${os.cpus()[0].model.trim()} (\`${cpuFamily()}\`), median of ${Number(args.rounds) * Number(args.passes)} passes, ` +
+      `${describeHost()}, median of ${Number(args.rounds) * Number(args.passes)} passes, ` +
       `${new Date().toISOString().slice(0, 10)}; torch ${versions.torch}, sentence-transformers ${versions['sentence-transformers']}. Command: \`${command}\`.`,
     '',
     '| engine | pairs/s | ours (same precision) ÷ engine |',

@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { randomWeightCheckpoint, readStsPairs, repoRoot } from '../scripts/example-fixtures.mjs';
-import { cpuFamily } from './host.mjs';
+import { describeHost } from './host.mjs';
 import { writeIntoBenchmarks } from './peer-engines.mjs';
 
 const { values: args } = parseArgs({
@@ -168,7 +168,7 @@ async function main() {
   const line = (name, seconds, note) => `| ${name} | ${median(seconds).toFixed(2)} | ${Math.round(rows / median(seconds))} | ${ratio(seconds).toFixed(2)}× | ${note} |`;
   const endToEnd = times.add.map((add, round) => add + times.worker[round] + times.collect[round]);
   const table = [
-    `${rows} STS-B sentences, all-MiniLM-L6-v2 shape (random weights), max_seq_len 128, shard size ${args['shard-size']}, ${threads} threads in all; median of ${args.rounds} rounds; ${os.availableParallelism()} cores, ${cpuFamily()}; ${new Date().toISOString().slice(0, 10)}`,
+    `${rows} STS-B sentences, all-MiniLM-L6-v2 shape (random weights), max_seq_len 128, shard size ${args['shard-size']}, ${threads} threads in all; median of ${args.rounds} rounds; ${os.availableParallelism()} cores, ${describeHost()}; ${new Date().toISOString().slice(0, 10)}`,
     '',
     '| | seconds | rows/s | time ÷ in-process | |',
     '|---|---:|---:|---:|---|',

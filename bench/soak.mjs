@@ -20,7 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeCheckpoint } from '../scripts/make-checkpoint.mjs';
 import { readStsPairs, repoRoot, sharedDir } from '../scripts/example-fixtures.mjs';
-import { cpuFamily } from './host.mjs';
+import { describeHost } from './host.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -193,7 +193,7 @@ const wrong = [...counts.values()].reduce((sum, { wrong: w }) => sum + w, 0);
 console.log(
   `${totalRequests} requests from ${clients} clients in ${seconds.toFixed(1)} s (${(totalRequests / seconds).toFixed(0)} requests/s), ` +
     `${modelName}${hasHead ? ' (masked-LM head)' : ''}, --workers ${args.workers} --max-seq-len ${args['max-seq-len']}, ` +
-    `${os.availableParallelism()} cores (${cpuFamily()}), node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`,
+    `${os.availableParallelism()} cores (${describeHost()}), node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`,
 );
 console.log('| request | sent | wrong answers |');
 console.log('| --- | --- | --- |');
