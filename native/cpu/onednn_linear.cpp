@@ -57,7 +57,8 @@ torch::ScalarType sourceScalarType(LinearPrecision precision) {
 
 dnnl::inner_product_forward::primitive_desc describe(int64_t rows, int64_t in, int64_t out,
                                                      const memory::desc& weightDesc, LinearActivation activation,
-                                                     LinearPrecision precision, bool addResidual) {
+                                                     LinearPrecision precision, bool addResidual,
+                                                     memory::data_type destination = memory::data_type::f32) {
   dnnl::post_ops ops;
   // The residual is already in the destination: the sum post-op adds the product to it.
   if (addResidual) ops.append_sum(1.0f);
@@ -78,7 +79,8 @@ dnnl::inner_product_forward::primitive_desc describe(int64_t rows, int64_t in, i
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   memory::desc bias({out}, memory::data_type::f32, memory::format_tag::a);
   memory::desc source({rows, in}, sourceType(precision), memory::format_tag::ab);
-  dnnl::inner_product_forward::desc desc(dnnl::prop_kind::forward_inference, source, weightDesc, bias, rowsDesc(rows, out));
+  memory::desc output({rows, out}, destination, memory::format_tag::ab);
+  dnnl::inner_product_forward::desc desc(dnnl::prop_kind::forward_inference, source, weightDesc, bias, output);
   return dnnl::inner_product_forward::primitive_desc(desc, attr, cpuEngine());
 }
 
@@ -141,6 +143,7 @@ struct OneDnnLinear::Packed {
   int64_t inFeatures;
   LinearActivation activation;
   LinearPrecision precision;
+  memory::data_type destinationType = memory::data_type::f32;
   memory::desc weightDesc;
   torch::Tensor weight;        // bytes in weightDesc's layout
   torch::Tensor weightScales;  // int8: [out] float32, weight ≈ int8 weight × scale
@@ -154,7 +157,7 @@ struct OneDnnLinear::Packed {
     auto found = kernels.find(key);
     if (found != kernels.end()) return found->second;
     if (kernels.size() >= kMaxKernels) kernels.clear();
-    auto descriptor = describe(rows, inFeatures, outFeatures, weightDesc, activation, precision, addResidual);
+    auto descriptor = describe(rows, inFeatures, outFeatures, weightDesc, activation, precision, addResidual, destinationType);
     Kernel kernel{dnnl::inner_product_forward(descriptor), static_cast<int64_t>(descriptor.scratchpad_desc().get_size()), {}};
     if (precision == LinearPrecision::BFloat16) kernel.sourceReorder = bf16SourceReorder(rows, inFeatures);
     return kernels.emplace(key, std::move(kernel)).first->second;
@@ -163,7 +166,8 @@ struct OneDnnLinear::Packed {
 
 bool oneDnnLinearAvailable() { return true; }
 
-bool oneDnnLinearSupports(int64_t inFeatures, int64_t outFeatures, LinearActivation activation, LinearPrecision precision) {
+bool oneDnnLinearSupports(int64_t inFeatures, int64_t outFeatures, LinearActivation activation, LinearPrecision precision,
+                          bool bf16Output) {
   try {
     // The weight layout as the constructor chooses it, then a product with the residual sum on that
     // layout, as kernelFor makes them; both on JIT kernels.
@@ -172,6 +176,10 @@ bool oneDnnLinearSupports(int64_t inFeatures, int64_t outFeatures, LinearActivat
     if (!isJitKernel(plain)) return false;
     const auto weightDesc = plain.weights_desc();
     if (!isJitKernel(describe(kLayoutRows, inFeatures, outFeatures, weightDesc, activation, precision, true))) return false;
+    if (bf16Output && !isJitKernel(describe(kLayoutRows, inFeatures, outFeatures, weightDesc, activation, precision, false,
+                                            memory::data_type::bf16))) {
+      return false;
+    }
     // The reorders: the weight into its layout once, and bf16 activations per call.
     memory::desc plainWeight({outFeatures, inFeatures}, sourceType(precision), memory::format_tag::ab);
     const dnnl::reorder::primitive_desc weightReorder(cpuEngine(), plainWeight, cpuEngine(), weightDesc);
@@ -208,9 +216,11 @@ const char* int8KernelDescription() {
 }
 
 OneDnnLinear::OneDnnLinear(const torch::Tensor& weight, const torch::Tensor& bias, LinearActivation activation,
-                           LinearPrecision precision)
+                           LinearPrecision precision, bool bf16Output)
     : bias_(bias.to(torch::kFloat32).contiguous().clone()), packed_(std::make_unique<Packed>()) {
   auto& p = *packed_;
+  TORCH_CHECK(!bf16Output || precision == LinearPrecision::BFloat16, "OneDnnLinear: a bf16 output needs bf16 precision");
+  if (bf16Output) p.destinationType = memory::data_type::bf16;
   auto plain = weight.to(torch::kFloat32).contiguous();
   p.outFeatures = plain.size(0);
   p.inFeatures = plain.size(1);
@@ -238,17 +248,20 @@ OneDnnLinear::~OneDnnLinear() = default;
 
 torch::Tensor OneDnnLinear::run(const torch::Tensor& input, const torch::Tensor* residual) {
   auto& p = *packed_;
-  TORCH_CHECK(input.dim() == 2 && input.size(1) == p.inFeatures && input.scalar_type() == torch::kFloat32,
+  // A bf16 layer also reads what a bf16-output layer wrote, as it is: already rounded.
+  const bool roundedInput = input.scalar_type() == torch::kBFloat16 && p.precision == LinearPrecision::BFloat16;
+  TORCH_CHECK(input.dim() == 2 && input.size(1) == p.inFeatures && (input.scalar_type() == torch::kFloat32 || roundedInput),
               "OneDnnLinear: expected float32 input [rows, ", p.inFeatures, "], got ", input.sizes());
   auto source = input.contiguous();
   const int64_t rows = source.size(0);
+  const bool bf16Output = p.destinationType == memory::data_type::bf16;
   torch::Tensor output;
   if (residual) {
-    TORCH_CHECK(residual->dim() == 2 && residual->size(0) == rows && residual->size(1) == p.outFeatures,
+    TORCH_CHECK(!bf16Output && residual->dim() == 2 && residual->size(0) == rows && residual->size(1) == p.outFeatures,
                 "OneDnnLinear: residual shape ", residual->sizes());
     output = residual->to(torch::kFloat32).clone(at::MemoryFormat::Contiguous);
   } else {
-    output = torch::empty({rows, p.outFeatures}, torch::kFloat32);
+    output = torch::empty({rows, p.outFeatures}, bf16Output ? torch::kBFloat16 : torch::kFloat32);
   }
   if (rows == 0) return output;
   auto& engine = cpuEngine();
@@ -270,7 +283,7 @@ torch::Tensor OneDnnLinear::run(const torch::Tensor& input, const torch::Tensor*
   }
   std::lock_guard<std::mutex> lock(p.mutex);
   const auto& kernel = p.kernelFor(rows, residual != nullptr);
-  if (p.precision == LinearPrecision::BFloat16) {
+  if (p.precision == LinearPrecision::BFloat16 && !roundedInput) {
     // The input rounded to bf16 by oneDNN's reorder; the product sums in float32 into the float32 output.
     auto rounded = torch::empty({rows, p.inFeatures}, torch::kBFloat16);
     memory from(rowsDesc(rows, p.inFeatures), engine, source.data_ptr());
@@ -282,7 +295,7 @@ torch::Tensor OneDnnLinear::run(const torch::Tensor& input, const torch::Tensor*
   arguments.emplace(DNNL_ARG_SRC, memory({{rows, p.inFeatures}, sourceType(p.precision), memory::format_tag::ab}, engine, source.data_ptr()));
   arguments.emplace(DNNL_ARG_WEIGHTS, memory(p.weightDesc, engine, p.weight.data_ptr()));
   arguments.emplace(DNNL_ARG_BIAS, memory({{p.outFeatures}, memory::data_type::f32, memory::format_tag::a}, engine, bias.data_ptr()));
-  arguments.emplace(DNNL_ARG_DST, memory(rowsDesc(rows, p.outFeatures), engine, output.data_ptr()));
+  arguments.emplace(DNNL_ARG_DST, memory({{rows, p.outFeatures}, p.destinationType, memory::format_tag::ab}, engine, output.data_ptr()));
   arguments.emplace(DNNL_ARG_SCRATCHPAD,
                     memory({{kernel.scratchpadBytes}, memory::data_type::u8, memory::format_tag::a}, engine, scratchpad.data_ptr()));
   kernel.primitive.execute(threadStream(), arguments);

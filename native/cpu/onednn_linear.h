@@ -40,7 +40,8 @@ const char* int8KernelDescription();
 // Whether OneDnnLinear can be made for a layer of this shape, activation and precision here, with
 // and without the residual sum, on one of oneDNN's JIT kernels (not its slow reference code):
 // checked before a model is packed, so that an unsupported case falls back as a whole.
-bool oneDnnLinearSupports(int64_t inFeatures, int64_t outFeatures, LinearActivation activation, LinearPrecision precision);
+bool oneDnnLinearSupports(int64_t inFeatures, int64_t outFeatures, LinearActivation activation, LinearPrecision precision,
+                          bool bf16Output = false);
 
 // A linear layer (y = x·Wᵀ + b, float32 in and out) whose weight oneDNN reordered once, at load,
 // into the blocked layout its matrix-product kernel reads. torch.mkldnn_linear takes a plain weight
@@ -49,11 +50,14 @@ bool oneDnnLinearSupports(int64_t inFeatures, int64_t outFeatures, LinearActivat
 // optional residual sum into the product.
 class OneDnnLinear : public torch::CustomClassHolder {
  public:
+  // bf16Output (bf16 precision only): the output in bf16, for a layer whose only reader is another
+  // bf16 layer (the intermediate projection, read by the output projection): the reader would round
+  // it to bf16 anyway, so the result is the same, without a float32 copy and a reorder in between.
   OneDnnLinear(const torch::Tensor& weight, const torch::Tensor& bias, LinearActivation activation,
-               LinearPrecision precision = LinearPrecision::Float32);
+               LinearPrecision precision = LinearPrecision::Float32, bool bf16Output = false);
   ~OneDnnLinear() override;
 
-  // input [rows, in] → [rows, out]
+  // input [rows, in] → [rows, out]; input float32, or bf16 for a bf16 layer
   torch::Tensor forward(const torch::Tensor& input);
   // input [rows, in] → input·Wᵀ + b + residual, residual [rows, out]
   torch::Tensor forwardAdd(const torch::Tensor& input, const torch::Tensor& residual);

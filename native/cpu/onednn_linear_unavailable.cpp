@@ -8,10 +8,10 @@ struct OneDnnLinear::Packed {};
 
 bool oneDnnLinearAvailable() { return false; }
 bool oneDnnBf16LinearSupported() { return false; }
-bool oneDnnLinearSupports(int64_t, int64_t, LinearActivation, LinearPrecision) { return false; }
+bool oneDnnLinearSupports(int64_t, int64_t, LinearActivation, LinearPrecision, bool) { return false; }
 const char* int8KernelDescription() { return "libtorch quantized::linear_dynamic"; }
 
-OneDnnLinear::OneDnnLinear(const torch::Tensor&, const torch::Tensor&, LinearActivation, LinearPrecision) {
+OneDnnLinear::OneDnnLinear(const torch::Tensor&, const torch::Tensor&, LinearActivation, LinearPrecision, bool) {
   throw CodedError("ERR_UNSUPPORTED", "this build of bert-embed-native has no oneDNN kernels");
 }
 OneDnnLinear::~OneDnnLinear() = default;

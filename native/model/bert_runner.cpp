@@ -240,7 +240,10 @@ bool BertRunner::oneDnnSupportsLinearLayers(LinearPrecision precision) const {
     const auto weights = module_.attr(std::string(kind) + "_weight").toTensor();
     if (weights.dim() != 3 || weights.size(0) == 0) continue;
     const bool activated = std::string(kind) == kLinearKinds[2];
-    if (!oneDnnLinearSupports(weights.size(2), weights.size(1), activated ? activation : LinearActivation::None, precision)) return false;
+    if (!oneDnnLinearSupports(weights.size(2), weights.size(1), activated ? activation : LinearActivation::None, precision,
+                              activated && precision == LinearPrecision::BFloat16)) {
+      return false;
+    }
   }
   if (hasMaskedLmHead()) {
     // The two products packMaskedLmHead makes: [out, in] weights.
@@ -276,9 +279,10 @@ bool BertRunner::packCpuLinearLayers(LinearPrecision precision) {
     auto biases = module_.attr(name + "_bias").toTensor();
     auto& packedKind = packedByKind.emplace_back();
     for (int64_t layer = 0; layer < layers; ++layer) {
-      // Only the intermediate projection (kind 2) is followed by the activation.
-      packedKind.push_back(c10::make_intrusive<OneDnnLinear>(weights[layer], biases[layer],
-                                                             kind == 2 ? activation : LinearActivation::None, precision));
+      // Only the intermediate projection (kind 2) is followed by the activation; in bf16 it writes bf16,
+      // which its one reader, the output projection, takes as it is.
+      packedKind.push_back(c10::make_intrusive<OneDnnLinear>(weights[layer], biases[layer], kind == 2 ? activation : LinearActivation::None,
+                                                             precision, kind == 2 && precision == LinearPrecision::BFloat16));
     }
     module_.setattr(name + "_weight", torch::empty({0}));
   }
