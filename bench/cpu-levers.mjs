@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { randomWeightCheckpoint, repoRoot, sharedDir } from '../scripts/example-fixtures.mjs';
+import { describeHost, isaClass } from './host.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,9 +28,13 @@ const settings = [
   { name: 'torch.linear on OpenBLAS (no oneDNN)', dtype: 'float32', env: { BERT_EMBED_MKLDNN: '0' } },
   { name: 'int8, oneDNN VNNI kernels (default)', dtype: 'int8', env: {} },
   { name: 'int8, libtorch quantized::linear_dynamic', dtype: 'int8', env: { BERT_EMBED_CPU_KERNELS: '0' } },
-  // Where the CPU has no bf16 instructions the first row falls back to the second: the table says so.
-  { name: 'bfloat16, oneDNN bf16 linear kernels, the rest float32 (default)', dtype: 'bfloat16', env: {} },
-  { name: "bfloat16, torch's bfloat16 ops throughout", dtype: 'bfloat16', env: { BERT_EMBED_CPU_KERNELS: '0' } },
+  // Only where the CPU has bf16 instructions: elsewhere the engine refuses dtype 'bfloat16' (ERR_UNSUPPORTED).
+  ...(isaClass().includes('+bf16')
+    ? [
+        { name: 'bfloat16, oneDNN bf16 linear kernels, the rest float32 (default)', dtype: 'bfloat16', env: {} },
+        { name: "bfloat16, torch's bfloat16 ops throughout", dtype: 'bfloat16', env: { BERT_EMBED_CPU_KERNELS: '0' } },
+      ]
+    : []),
 ];
 
 const child = `
@@ -68,11 +73,11 @@ for (let round = 0; round < Number(args.rounds); round++) {
 }
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const base = median(results[0].rates);
-console.log(`${args.model} shape, STS-B test (${results[0].sentences} sentences), maxSeqLen 128, ${os.availableParallelism()} cores, median of ${args.rounds} rounds, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(`${args.model} shape, STS-B test (${results[0].sentences} sentences), maxSeqLen 128, ${os.availableParallelism()} cores (${describeHost()}), median of ${args.rounds} rounds, ${new Date().toISOString().slice(0, 10)}\n`);
 console.log('| setting | switch | sentences/s | vs default fp32 | p50 one sentence | peak RSS |\n| --- | --- | --- | --- | --- | --- |');
 for (const r of results) {
   const env = Object.entries(r.env).map(([k, v]) => `${k}=${v}`).join(' ') || '—';
-  // A bfloat16 row that meant the kernels but did not get them (no avx512_bf16 here) says so.
-  const name = r.dtype === 'bfloat16' && !Object.keys(r.env).length && !r.bf16Kernels ? `${r.name} [no bf16 kernels on this CPU: torch's bfloat16]` : r.name;
+  // A bfloat16 row that meant the kernels but did not get them (an addon without our oneDNN kernels) says so.
+  const name = r.dtype === 'bfloat16' && !Object.keys(r.env).length && !r.bf16Kernels ? `${r.name} [no bf16 kernels in this addon: torch's bfloat16]` : r.name;
   console.log(`| ${name} | ${env} | ${median(r.rates).toFixed(1)} | ${(median(r.rates) / base).toFixed(2)}× | ${median(r.p50s).toFixed(1)} ms | ${r.rss.toFixed(0)} MiB |`);
 }
