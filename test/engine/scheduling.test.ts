@@ -179,6 +179,28 @@ describe('failures', () => {
     });
   });
 
+  it('shared by several calls, run each call again on its own: only the call whose rows fail is rejected', async () => {
+    await withEncoder({ workers: 1 }, async (encoder) => {
+      const poison = encoder.tokenizer.tokenToId('zebra')!;
+      const sizes: number[] = [];
+      interceptBatches(encoder, (batch, run) => {
+        sizes.push(batch.batchSize);
+        return batch.ids.includes(poison) ? Promise.reject(Object.assign(new Error('injected failure'), { code: 'ERR_TORCH' })) : run();
+      });
+      // While the replica runs the first call, the other three queue and share the next batch.
+      const blocker = encoder.encode(sentences.slice(0, 1));
+      const texts = [sentences.slice(1, 3), ['a zebra crosses the road', 'and nothing else'], sentences.slice(3, 6)];
+      const [first, poisoned, third] = await Promise.allSettled(texts.map((t) => encoder.encode(t)));
+      await blocker;
+      // The shared batch of 7 fails; then each call's rows alone (in the batch's order, by length).
+      expect(sizes.slice(0, 2)).toEqual([1, 7]);
+      expect(sizes.slice(2).sort()).toEqual([2, 2, 3]);
+      expect(poisoned).toMatchObject({ status: 'rejected', reason: { code: 'ERR_TORCH', message: 'injected failure' } });
+      await expectAsAlone(encoder, texts[0], (first as PromiseFulfilledResult<{ data: Float32Array }>).value.data, 'first call');
+      await expectAsAlone(encoder, texts[2], (third as PromiseFulfilledResult<{ data: Float32Array }>).value.data, 'third call');
+    });
+  });
+
   it('split a batch that runs out of memory and retry the halves', async () => {
     await withEncoder({ workers: 1 }, async (encoder) => {
       const sizes: number[] = [];
