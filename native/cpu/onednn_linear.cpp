@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <mutex>
 #include <unordered_map>
 
@@ -84,19 +86,30 @@ dnnl::inner_product_forward::primitive_desc describe(int64_t rows, int64_t in, i
   return dnnl::inner_product_forward::primitive_desc(desc, attr, cpuEngine());
 }
 
-float largestMagnitudeInRange(const float* __restrict values, int64_t count) {
+// The largest magnitude of one row, or -1 where the row holds a NaN or an infinity (x × 0 is then
+// NaN, so the probe sum is too).
+float rowMagnitude(const float* __restrict values, int64_t count) {
   float largest = 0.0f;
-#pragma omp simd reduction(max : largest)
-  for (int64_t i = 0; i < count; ++i) largest = std::max(largest, std::fabs(values[i]));
-  return largest;
+  float probe = 0.0f;
+#pragma omp simd reduction(max : largest) reduction(+ : probe)
+  for (int64_t i = 0; i < count; ++i) {
+    largest = std::max(largest, std::fabs(values[i]));
+    probe += values[i] * 0.0f;
+  }
+  return std::isnan(probe) ? -1.0f : largest;
 }
 
-// The largest magnitude in `values`, over the intra-op threads.
-float largestMagnitude(const float* values, int64_t count) {
+// Each row's magnitude (rowMagnitude) over the intra-op threads, and the largest of the finite rows.
+float largestFiniteMagnitude(const float* values, int64_t rows, int64_t columns, float* rowMagnitudes) {
+  const int64_t grain = std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(columns, 1));
   return at::parallel_reduce(
-      0, count, 1 << 16, 0.0f,
+      0, rows, grain, 0.0f,
       [&](int64_t begin, int64_t end, float largest) {
-        return std::max(largest, largestMagnitudeInRange(values + begin, end - begin));
+        for (int64_t row = begin; row < end; ++row) {
+          rowMagnitudes[row] = rowMagnitude(values + row * columns, columns);
+          largest = std::max(largest, rowMagnitudes[row]);
+        }
+        return largest;
       },
       [](float a, float b) { return std::max(a, b); });
 }
@@ -112,9 +125,14 @@ void quantizeRange(const float* __restrict values, int64_t count, float scale, i
   }
 }
 
-void quantizeToInt8(const float* values, int64_t count, float scale, int8_t* out) {
-  at::parallel_for(0, count, 1 << 16, [&](int64_t begin, int64_t end) {
-    quantizeRange(values + begin, end - begin, scale, out + begin);
+// Rows that are not finite (rowMagnitudes < 0) become zeros: their answer is NaN anyway (see run).
+void quantizeRowsToInt8(const float* values, int64_t rows, int64_t columns, const float* rowMagnitudes, float scale, int8_t* out) {
+  const int64_t grain = std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(columns, 1));
+  at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      if (rowMagnitudes[row] < 0.0f) std::memset(out + row * columns, 0, columns);
+      else quantizeRange(values + row * columns, columns, scale, out + row * columns);
+    }
   });
 }
 
@@ -268,12 +286,16 @@ torch::Tensor OneDnnLinear::run(const torch::Tensor& input, const torch::Tensor*
   std::unordered_map<int, memory> arguments;
   torch::Tensor bias = bias_;
   torch::Tensor outputScales;
+  torch::Tensor rowMagnitudes;  // int8: each row's largest magnitude, -1 for a row that is not finite
   if (p.precision == LinearPrecision::Int8) {
-    // One scale for the whole input; the products come back as float through per-channel scales.
-    const float largest = largestMagnitude(source.data_ptr<float>(), source.numel());
+    // One scale for the whole input, taken over its finite rows: a row that overflowed (one
+    // sentence's) must not spoil the others'. The products come back as float through per-channel scales.
+    rowMagnitudes = torch::empty({rows}, torch::kFloat32);
+    const float largest = largestFiniteMagnitude(source.data_ptr<float>(), rows, p.inFeatures, rowMagnitudes.data_ptr<float>());
     const float inputScale = largest > 0.0f ? largest / 127.0f : 1.0f;
     auto quantized = torch::empty({rows, p.inFeatures}, torch::kInt8);
-    quantizeToInt8(source.data_ptr<float>(), source.numel(), 1.0f / inputScale, quantized.data_ptr<int8_t>());
+    quantizeRowsToInt8(source.data_ptr<float>(), rows, p.inFeatures, rowMagnitudes.data_ptr<float>(), 1.0f / inputScale,
+                       quantized.data_ptr<int8_t>());
     source = quantized;
     outputScales = p.weightScales * inputScale;
     // oneDNN adds an int8 product's bias before the output scales.
@@ -300,6 +322,13 @@ torch::Tensor OneDnnLinear::run(const torch::Tensor& input, const torch::Tensor*
                     memory({{kernel.scratchpadBytes}, memory::data_type::u8, memory::format_tag::a}, engine, scratchpad.data_ptr()));
   kernel.primitive.execute(threadStream(), arguments);
   threadStream().wait();
+  if (rowMagnitudes.defined()) {
+    // The rows that were not finite stay so, for the engine's check to fail their call.
+    const float* magnitudes = rowMagnitudes.data_ptr<float>();
+    for (int64_t row = 0; row < rows; ++row) {
+      if (magnitudes[row] < 0.0f) output[row].fill_(std::numeric_limits<float>::quiet_NaN());
+    }
+  }
   return output;
 }
 
