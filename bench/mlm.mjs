@@ -7,7 +7,8 @@
 // second. Engines, each in its own process and kept open, the same thread count for all; they take
 // turns over --rounds rounds, each round a 1/rounds share of the sentences (every rounds-th one), so
 // that load from elsewhere on the shared host falls on all alike (the ratio of each round is shown):
-//   - ours: encoder.score(texts, { metric: 'original' }) in one call (float32, and dtype 'int8');
+//   - ours: encoder.score(texts, { metric: 'original' }) in one call (float32, dtype 'int8', and 'bfloat16'
+//     where the CPU has bf16 instructions);
 //   - Python naive (bench/mlm_peer.py --mode naive, .venv/bin/python: torch + transformers): per
 //     sentence, all its masked copies in one BertForMaskedLM batch, full logits, log_softmax, pick;
 //   - Python gather (--mode gather): awslabs/mlm-scoring's trick, copies of all sentences sorted by
@@ -40,7 +41,7 @@ import { parseArgs } from 'node:util';
 import { readStsPairs, repoRoot, sharedDir } from '../scripts/example-fixtures.mjs';
 import { makeCheckpoint } from '../scripts/make-checkpoint.mjs';
 import { writeIntoBenchmarks } from './peer-engines.mjs';
-import { describeHost } from './host.mjs';
+import { describeHost, isaClass } from './host.mjs';
 import readline from 'node:readline';
 import { startEngineProcess } from './engine-process.mjs';
 
@@ -201,8 +202,8 @@ async function requestsPerSecond(run, texts, seconds, concurrency) {
 
 /** A scoring engine in this process: `score(texts)` gives each text's log-probabilities, token by token. */
 async function openScorer(engine) {
-  if (engine === 'ours' || engine === 'ours int8') {
-    const encoder = await openOurs(engine === 'ours' ? 'float32' : 'int8');
+  if (engine === 'ours' || engine === 'ours int8' || engine === 'ours bf16') {
+    const encoder = await openOurs({ ours: 'float32', 'ours int8': 'int8', 'ours bf16': 'bfloat16' }[engine]);
     return {
       threads: `${encoder.options.threads} intra-op, ${encoder.options.blasThreads} BLAS`,
       score: async (texts) => (await encoder.score(texts, { metric: 'original' })).map((score) => score.tokens.map((token) => token.logprob)),
@@ -310,7 +311,9 @@ async function main() {
   await encoder.close();
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'be-mlm-'));
-  const names = ['ours', ...(args['skip-int8'] ? [] : ['ours int8']), 'Python naive', 'Python gather', 'transformers.js'];
+  // bf16 only where the CPU multiplies it (the engine refuses it elsewhere).
+  const names = ['ours', ...(args['skip-int8'] ? [] : ['ours int8']), ...(isaClass().includes('+bf16') ? ['ours bf16'] : []), 'Python naive', 'Python gather', 'transformers.js'];
+  const reducedPrecision = (name) => name === 'ours int8' || name === 'ours bf16';
   const engines = names.map(startEngine);
   const results = [];
   try {
@@ -318,7 +321,7 @@ async function main() {
     for (const engine of engines) {
       const check = await engine.request({ op: 'check', texts: checkTexts.texts, logprobs: checkTexts.logprobs });
       console.error(`${engine.engine}: check max |Δ logprob| ${check.max.toExponential(1)}, mean ${check.mean.toExponential(1)}`);
-      if (engine.engine !== 'ours int8' && !(check.max <= 1e-3)) throw new Error(`${engine.engine}: a log-probability differs from ours by ${check.max}: not timing`);
+      if (!reducedPrecision(engine.engine) && !(check.max <= 1e-3)) throw new Error(`${engine.engine}: a log-probability differs from ours by ${check.max}: not timing`);
       results.push({ engine: engine.engine, check, rounds: [] });
     }
     // The engines take turns, a chunk of the sentences each per round.
@@ -364,7 +367,7 @@ async function main() {
   ];
   for (const r of results) {
     const perRound = r.rounds.map((round, i) => ratio(ours.rounds[i].scored / ours.rounds[i].seconds / (round.scored / round.seconds))).join(', ');
-    const check = r.engine === 'ours int8' ? `${r.check.max.toFixed(2)} (mean ${r.check.mean.toFixed(2)}; int8 is not held to 1e-3)` : r.check.max.toExponential(1);
+    const check = reducedPrecision(r.engine) ? `${r.check.max.toFixed(2)} (mean ${r.check.mean.toFixed(2)}; ${r.engine.slice(5)} is not held to 1e-3)` : r.check.max.toExponential(1);
     lines.push(`| ${r.engine} | ${rate(r).toFixed(1)} | ${ratio(rate(ours) / rate(r))} | ${perRound} | ${r.seconds.toFixed(1)} s | ${check} | ${r.threads} | ${r.maxRssMiB.toFixed(0)} MiB |`);
   }
   lines.push(
