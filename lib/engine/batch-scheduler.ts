@@ -359,8 +359,8 @@ export class BatchScheduler {
       const requests = new Set(batch.map((sentence) => sentence.request));
       const code = (failure as { code?: string }).code;
       if ((code === 'ERR_TORCH' || code === 'ERR_NATIVE') && requests.size > 1) {
-        // One call's rows may have failed the whole batch (libtorch's int8 engine throws on a NaN
-        // activation): each call's rows again on their own, so that only that call fails.
+        // One call's rows may have failed the whole batch: each call's rows again on their own, so
+        // that only that call fails.
         for (const request of requests) await this.#run(slot, batch.filter((sentence) => sentence.request === request), head);
         return;
       }

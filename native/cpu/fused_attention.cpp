@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 namespace bert_embed {
@@ -15,6 +16,10 @@ namespace {
 // Key positions are padded to a multiple of this (one AVX-512 register of floats, two AVX2 ones),
 // so the loops over keys run in whole vectors instead of falling into scalar remainders.
 constexpr int64_t kKeyBlock = 16;
+
+// Float's lowest value: the bias of a padding key (as BertRunner gives it), whose weight is then
+// exactly 0, and the start of a running maximum.
+constexpr float kLowest = std::numeric_limits<float>::lowest();
 
 // Always inlined into the per-instruction-set kernels, so the vector ABI warning does not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -119,7 +124,7 @@ __attribute__((always_inline)) inline void attendOneHead(const HeadTask& t) {
   const float* keyRows = t.qkv + t.hidden + t.headOffset;
   const float* valueRows = t.qkv + 2 * t.hidden + t.headOffset;
   // Block padding: zero keys whose bias sends their weight to exactly 0 (no value is read for them).
-  for (int64_t j = 0; j < keys; ++j) t.keyBias[j] = j < t.seq ? t.bias[j] : -3.402823466e38f;
+  for (int64_t j = 0; j < keys; ++j) t.keyBias[j] = j < t.seq ? t.bias[j] : kLowest;
   for (int64_t d = 0; d < headSize; ++d) {
     for (int64_t j = t.seq; j < keys; ++j) t.keysTransposed[d * keys + j] = 0.0f;
   }
@@ -152,7 +157,7 @@ __attribute__((always_inline)) inline void attendOneHead(const HeadTask& t) {
       for (int64_t d = 0; d < headSize; ++d) sum += loadVec<W>(keysT + d * keys + first) * (query[d] * t.scale);
       storeVec<W>(scores + first, sum + loadVec<W>(t.keyBias + first));
     }
-    V highestVec = splat<W>(-3.402823466e38f);
+    V highestVec = splat<W>(kLowest);
     for (int64_t j = 0; j < keys; j += W) {
       const V v = loadVec<W>(scores + j);
       highestVec = v > highestVec ? v : highestVec;
@@ -220,9 +225,8 @@ HeadKernel headKernel() {
 // lowest value as bias. Padding is skipped rather than weighted by 0, so that a padding row that
 // overflowed (0 × NaN is NaN) never reaches the sentence's answer.
 int64_t realKeyCount(const float* bias, int64_t seq) {
-  constexpr float kPaddingBias = -3.402823466e38f;
   int64_t real = seq;
-  while (real > 1 && bias[real - 1] <= kPaddingBias) --real;
+  while (real > 1 && bias[real - 1] <= kLowest) --real;
   return real;
 }
 

@@ -86,6 +86,9 @@ dnnl::inner_product_forward::primitive_desc describe(int64_t rows, int64_t in, i
   return dnnl::inner_product_forward::primitive_desc(desc, attr, cpuEngine());
 }
 
+// Rows of `columns` values per intra-op task: about 64K values each.
+int64_t rowsPerTask(int64_t columns) { return std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(columns, 1)); }
+
 // The largest magnitude of one row, or -1 where the row holds a NaN or an infinity (x × 0 is then
 // NaN, so the probe sum is too).
 float rowMagnitude(const float* __restrict values, int64_t count) {
@@ -101,9 +104,8 @@ float rowMagnitude(const float* __restrict values, int64_t count) {
 
 // Each row's magnitude (rowMagnitude) over the intra-op threads, and the largest of the finite rows.
 float largestFiniteMagnitude(const float* values, int64_t rows, int64_t columns, float* rowMagnitudes) {
-  const int64_t grain = std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(columns, 1));
   return at::parallel_reduce(
-      0, rows, grain, 0.0f,
+      0, rows, rowsPerTask(columns), 0.0f,
       [&](int64_t begin, int64_t end, float largest) {
         for (int64_t row = begin; row < end; ++row) {
           rowMagnitudes[row] = rowMagnitude(values + row * columns, columns);
@@ -127,8 +129,7 @@ void quantizeRange(const float* __restrict values, int64_t count, float scale, i
 
 // Rows that are not finite (rowMagnitudes < 0) become zeros: their answer is NaN anyway (see run).
 void quantizeRowsToInt8(const float* values, int64_t rows, int64_t columns, const float* rowMagnitudes, float scale, int8_t* out) {
-  const int64_t grain = std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(columns, 1));
-  at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, rows, rowsPerTask(columns), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       if (rowMagnitudes[row] < 0.0f) std::memset(out + row * columns, 0, columns);
       else quantizeRange(values + row * columns, columns, scale, out + row * columns);

@@ -105,11 +105,15 @@ int intraOpThreadsForBatch(int configured, int64_t tokens) {
 
 // omp_set_num_threads, not at::set_num_threads, which also rebuilds libtorch's pthreadpool (its
 // threads are made again on every change: 5 ms a batch).
-BatchThreads::BatchThreads(int threads) : previous_(omp_get_max_threads()), startWall_(wallSeconds()), startWait_(secondsWaitingForCpu()) {
+BatchThreads::BatchThreads(bool onCpu, int64_t tokens)
+    : onCpu_(onCpu), previous_(omp_get_max_threads()), startWall_(wallSeconds()), startWait_(onCpu ? secondsWaitingForCpu() : -1) {
+  if (!onCpu_) return;
+  const int threads = intraOpThreadsForBatch(previous_, tokens);
   if (threads != previous_) omp_set_num_threads(threads);
 }
 
 BatchThreads::~BatchThreads() {
+  if (!onCpu_) return;
   const double wall = wallSeconds() - startWall_;
   const double waited = secondsWaitingForCpu() - startWait_;
   if (wall > 0 && startWait_ >= 0) noteBatch(wall, waited, previous_);

@@ -1,6 +1,5 @@
 #include "napi/jobs.h"
 
-#include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
 #include "engine/cpu_allocator.h"
@@ -91,7 +90,6 @@ LoadJob::LoadJob(Napi::Env env, const Napi::Object& spec) : Job(env) {
 void LoadJob::execute(ModelSlot& slot) {
   // Intra-op parallelism is a per-thread setting: it must be made on the thread that runs forward.
   configureCpuThreads(static_cast<int>(threads_), static_cast<int>(blasThreads_));
-  slot.intraOpThreads = at::get_num_threads();
   const CpuBlockCachePause pauseCaching;
   auto device = parseDevice(device_);
   if (device.is_cuda() && gpuMemoryFraction_ > 0) limitCudaMemory(device, gpuMemoryFraction_);
@@ -152,8 +150,7 @@ void EncodeJob::execute(ModelSlot& slot) {
   auto typeIds = longTensor(typeIds_, batchSize_, seqLen_);
   auto lengths = torch::from_blob(lengths_.data(), {batchSize_, 1}, torch::kLong);
   auto mask = torch::arange(seqLen_, torch::kLong).unsqueeze(0) < lengths;
-  const BatchThreads threads(runner.device().is_cpu() ? intraOpThreadsForBatch(slot.intraOpThreads, batchSize_ * seqLen_)
-                                                      : slot.intraOpThreads);
+  const BatchThreads threads(runner.device().is_cpu(), batchSize_ * seqLen_);
   auto hidden = runner.hiddenStates(ids, typeIds, mask, head_->deepestLayer(runner), head_->readsFirstTokenOnly());
   auto device = runner.device();
   const auto deviceIds = ids.to(device), deviceMask = mask.to(device);

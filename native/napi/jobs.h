@@ -16,7 +16,6 @@ namespace bert_embed {
 // What the worker thread owns: the model, once loaded.
 struct ModelSlot {
   std::unique_ptr<BertRunner> runner;
-  int intraOpThreads = 1;  // as configured at load
   BertRunner& loaded();
 };
 
