@@ -12,15 +12,19 @@ export function cpuFamily() {
   return /^cpu family.*$/m.exec(cpuinfo)?.[0].replace(/\s+/g, ' ').trim() ?? 'cpu family : unknown';
 }
 
+/** The CPU's flags as /proc/cpuinfo lists them (empty off Linux). */
+export function cpuFlags() {
+  try {
+    return new Set((/^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/));
+  } catch {
+    return new Set();
+  }
+}
+
 /** The instruction-set class the engine's CPU choices are keyed by: avx2, avx512, then +vnni, +bf16, +amx. */
 export function isaClass() {
-  let flags = '';
-  try {
-    flags = /^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
-  } catch {
-    // not Linux
-  }
-  const has = (flag) => flags.split(/\s+/).includes(flag);
+  const flags = cpuFlags();
+  const has = (flag) => flags.has(flag);
   if (!has('avx512f')) return has('avx2') ? 'avx2' : 'sse';
   return ['avx512', has('avx512_vnni') && '+vnni', has('avx512_bf16') && '+bf16', has('amx_tile') && '+amx'].filter(Boolean).join('');
 }

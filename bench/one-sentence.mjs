@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { randomWeightCheckpoint, readStsPairs } from '../scripts/example-fixtures.mjs';
 import { startEngineProcess } from './engine-process.mjs';
 import { describeHost } from './host.mjs';
-import { onnxExportOf, percentile, quantizeOnnxOnce } from './peer-engines.mjs';
+import { onnxExportOf, openEngine, percentile, quantizeOnnxOnce } from './peer-engines.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,18 +37,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 if (args.child) {
   // One engine; each stdin line {texts} answers {latencies} in ms, one call per text.
   const readline = await import('node:readline');
-  let encode;
-  if (args.engine === 'ours') {
-    const { Encoder } = await import('../dist/index.js');
-    const encoder = await Encoder.load(args.dir, { pooling: 'REDUCE_MEAN', layers: [-1], normalize: true, maxSeqLen: 128, ...JSON.parse(args.options) });
-    encode = (text) => encoder.encode([text]);
-  } else {
-    const { pipeline, env } = await import('@huggingface/transformers');
-    env.allowRemoteModels = false;
-    env.localModelPath = path.dirname(args.dir);
-    const extractor = await pipeline('feature-extraction', path.basename(args.dir), JSON.parse(args.options));
-    encode = (text) => extractor([text], { pooling: 'mean', normalize: true });
-  }
+  const engine = await openEngine(args.engine, args.dir, 128, JSON.parse(args.options));
+  const encode = (text) => engine.encode([text]);
   for await (const line of readline.createInterface({ input: process.stdin })) {
     const { texts } = JSON.parse(line);
     const latencies = [];
@@ -70,25 +60,25 @@ const int8 = args.dtype === 'int8';
 if (int8) quantizeOnnxOnce(onnxDir);
 const sentences = readStsPairs('test').flatMap((pair) => [pair.first, pair.second]);
 
-const dtypeOption = int8 ? { dtype: 'int8' } : {};
+const ours = int8 ? 'ours int8' : 'ours';
 const settings = [
-  { name: `ours ${args.dtype} (default)`, engine: 'ours', options: dtypeOption, env: {} },
+  { name: `ours ${args.dtype} (default)`, engine: ours, options: {}, env: {} },
   // Another build of ours to compare with (BERT_EMBED_ADDON: an addon file, as the loader reads it).
   ...(args.baseline
-    ? [{ name: `ours ${args.dtype}, ${args['baseline-name']}`, engine: 'ours', options: dtypeOption, env: { BERT_EMBED_ADDON: path.resolve(args.baseline) } }]
+    ? [{ name: `ours ${args.dtype}, ${args['baseline-name']}`, engine: ours, options: {}, env: { BERT_EMBED_ADDON: path.resolve(args.baseline) } }]
     : []),
-  { name: `ours ${args.dtype}, 1 thread`, engine: 'ours', options: { ...dtypeOption, threads: 1 }, env: {} },
+  { name: `ours ${args.dtype}, 1 thread`, engine: ours, options: { threads: 1 }, env: {} },
   ...(args.levers
     ? [
-        { name: `ours ${args.dtype}, OMP_WAIT_POLICY=PASSIVE`, engine: 'ours', options: dtypeOption, env: { OMP_WAIT_POLICY: 'PASSIVE' } },
-        { name: `ours ${args.dtype}, GOMP_SPINCOUNT=10000`, engine: 'ours', options: dtypeOption, env: { GOMP_SPINCOUNT: '10000' } },
+        { name: `ours ${args.dtype}, OMP_WAIT_POLICY=PASSIVE`, engine: ours, options: {}, env: { OMP_WAIT_POLICY: 'PASSIVE' } },
+        { name: `ours ${args.dtype}, GOMP_SPINCOUNT=10000`, engine: ours, options: {}, env: { GOMP_SPINCOUNT: '10000' } },
       ]
     : []),
-  { name: `transformers.js ${int8 ? 'q8' : 'fp32'}`, engine: 'transformers.js', options: { dtype: int8 ? 'q8' : 'fp32' }, env: {} },
+  { name: `transformers.js ${int8 ? 'q8' : 'fp32'}`, engine: int8 ? 'transformers.js q8' : 'transformers.js', options: {}, env: {} },
 ];
 
 async function openSetting(setting) {
-  const dir = setting.engine === 'ours' ? checkpoint : onnxDir;
+  const dir = setting.engine.startsWith('ours') ? checkpoint : onnxDir;
   return startEngineProcess(
     setting.name,
     process.execPath,
@@ -134,11 +124,10 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 console.log(`all-MiniLM-L6-v2 shape (random weights), one STS-B test sentence per call, ${calls} calls a round, median of ${rounds} rounds, ${describeHost()}, ${new Date().toISOString().slice(0, 10)}\n`);
 console.log('| engine and setting | p50 quiet | p99 quiet | p50, two busy processes | p99, two busy processes |');
 console.log('| --- | --- | --- | --- | --- |');
 for (const setting of settings) {
-  const cell = (load, p) => `${median(results.get(`${setting.name}|${load}`).map((r) => r[p])).toFixed(2)} ms`;
+  const cell = (load, p) => `${percentile(results.get(`${setting.name}|${load}`).map((r) => r[p]), 50).toFixed(2)} ms`;
   console.log(`| ${setting.name} | ${cell('quiet', 'p50')} | ${cell('quiet', 'p99')} | ${cell('two busy processes', 'p50')} | ${cell('two busy processes', 'p99')} |`);
 }

@@ -127,12 +127,13 @@ export const FP32_FLOOR = { worstCosine: 0.9999, maxAbsDiff: 1e-3 };
 /**
  * One engine on one model directory (the checkpoint for ours, its ONNX export for transformers.js):
  * `encode(texts)` gives mean-pooled, normalized vectors of the last layer as one Float32Array.
+ * `ourOptions`: more Encoder.load options for ours (threads, say).
  */
-export async function openEngine(engine, dir, maxSeqLen) {
+export async function openEngine(engine, dir, maxSeqLen, ourOptions = {}) {
   if (engine === 'ours' || engine === 'ours int8' || engine === 'ours bf16') {
     const { Encoder } = await import('../dist/index.js');
     const dtype = { ours: 'float32', 'ours int8': 'int8', 'ours bf16': 'bfloat16' }[engine];
-    const encoder = await Encoder.load(dir, { pooling: 'REDUCE_MEAN', layers: [-1], normalize: true, maxSeqLen, dtype });
+    const encoder = await Encoder.load(dir, { pooling: 'REDUCE_MEAN', layers: [-1], normalize: true, maxSeqLen, dtype, ...ourOptions });
     return { encode: async (texts) => (await encoder.encode(texts)).data, close: () => encoder.close() };
   }
   if (engine === 'transformers.js' || engine === 'transformers.js q8') {

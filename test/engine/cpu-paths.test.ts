@@ -12,17 +12,12 @@ import { cosine, expectVectorsClose } from '../helpers/compare.js';
 import { stsSentences } from '../helpers/sts.js';
 import { loadReferenceModel, referenceEncode, type ReferenceModel, type ReferencePoolingOptions } from '../reference/bert-f64.js';
 import { jsonLines, runCli } from '../cli/run-cli.js';
+import { cpuFlags, isaClass } from '../../bench/host.mjs';
 
 const MODEL = checkpointDir('minilm');
 const sentences = stsSentences('dev').slice(0, 40);
 const asReference: ReferencePoolingOptions = { pooling: 'REDUCE_MEAN', layers: [-1], maskClsSep: false, normalize: false, clsId: 101, sepId: 102 };
 const REFERENCE_FLAGS = ['--pooling', 'REDUCE_MEAN', '--layers=-1'];
-
-/** The host's flags, as /proc/cpuinfo lists them. */
-async function cpuFlags(): Promise<Set<string>> {
-  const fs = await import('node:fs');
-  return new Set((/^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/));
-}
 
 describe('the CPU paths', () => {
   let reference: ReferenceModel;
@@ -38,12 +33,9 @@ describe('the CPU paths', () => {
   });
 
   it('reports the class and the choices: in-process and in `bert-embed info`', async () => {
-    const flags = await cpuFlags();
+    const flags = cpuFlags();
     const { cpu } = libtorchInfo();
-    const expectedClass = !flags.has('avx512f')
-      ? flags.has('avx2') ? 'avx2' : 'sse'
-      : ['avx512', flags.has('avx512_vnni') && '+vnni', flags.has('avx512_bf16') && '+bf16', flags.has('amx_tile') && '+amx'].filter(Boolean).join('');
-    expect(cpu.isaClass).toBe(expectedClass);
+    expect(cpu.isaClass).toBe(isaClass());
     expect(cpu.attentionKernel).toBe(flags.has('avx512f') ? 'avx512' : flags.has('avx2') ? 'avx2' : 'portable');
     expect(cpu.bfloat16).toBe(flags.has('avx512_bf16') || flags.has('amx_bf16'));
     console.log(`[cpu paths] ${cpu.model}: ${cpu.isaClass}, attention ${cpu.attentionKernel}, int8 ${cpu.int8Kernel}, bfloat16 ${cpu.bfloat16}`);
@@ -53,8 +45,7 @@ describe('the CPU paths', () => {
   });
 
   it('under DNNL_MAX_CPU_ISA=AVX2: the AVX2 kernels, within 1e-4 of the reference; int8 with 7-bit weights at cosine 0.99', async () => {
-    const flags = await cpuFlags();
-    if (!flags.has('avx2')) {
+    if (!cpuFlags().has('avx2')) {
       console.log('[cpu paths] skipped the AVX2 ceiling: this CPU has no AVX2');
       return;
     }
